@@ -1,0 +1,36 @@
+"""Job kinds used only by tests (imported by the test process and by test workers via `-I`)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from apps.core.errors import UserError
+from apps.core.jobs import job_kind
+
+
+@job_kind("test.count", title="Count with checkpoints")
+def count(job, ctx):
+    """Counts to `n`, sleeping `delay` seconds a step, saving a checkpoint every step so a new attempt resumes."""
+    n = int(job.inputs.get("n", 10))
+    delay = float(job.inputs.get("delay", 0.1))
+    saved = ctx.load_checkpoint()
+    start = json.loads(saved)["next"] if saved else 0
+    if start:
+        ctx.log(f"Resuming from step {start}.")
+    steps_run = job.outputs.get("steps_run", 0) if isinstance(job.outputs, dict) else 0
+    for i in range(start, n):
+        ctx.raise_if_stopped()
+        time.sleep(delay)
+        steps_run += 1
+        ctx.metric("value", i * i, step=i)
+        ctx.save_checkpoint(json.dumps({"next": i + 1}).encode())
+        ctx.progress(100 * (i + 1) / n, f"Step {i + 1} of {n}")
+    return {"count": n, "resumed_from": start}
+
+
+@job_kind("test.fail", title="Always fails")
+def fail(job, ctx):
+    if job.inputs.get("user_error"):
+        raise UserError("The input has no column called 'price'.")
+    raise RuntimeError("boom")
