@@ -31,6 +31,7 @@ from .models import Job, JobLog, JobMetric, JobStatus
 logger = logging.getLogger("studio.jobs")
 
 MAX_LOG_LINES = 20_000
+LOG_LEVELS = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ERROR}
 Handler = Callable[[Job, "DatabaseJobContext"], dict[str, Any] | None]
 
 
@@ -102,8 +103,7 @@ class DatabaseJobContext:
         self._check_lease(self._mine().update(**fields))
 
     def log(self, message: str, level: str = "INFO") -> None:
-        logger.log(logging.getLevelName(level) if isinstance(logging.getLevelName(level), int) else logging.INFO,
-                   "job %s: %s", self.job.id, message)
+        logger.log(LOG_LEVELS.get(level, logging.INFO), "job %s: %s", self.job.id, message)
         if self._lease_lost:
             raise LeaseLost(f"job {self.job.id} lost its lease")
         if self._log_lines >= MAX_LOG_LINES:
@@ -228,7 +228,10 @@ def job_execute(*, job_id: int) -> None:
         _finish(job.id, lease, status=JobStatus.FAILED, error=f"This studio has no job kind {job.kind!r}.")
         return
     heartbeat = _Heartbeat(job.id, lease, context)
-    heartbeat.start()
+    # Run inline inside a transaction (a test or a management command), the row is not visible to another
+    # connection, so a heartbeat thread could only block on it; nobody else can take the job meanwhile.
+    if not connection.in_atomic_block:
+        heartbeat.start()
     try:
         context.log(f"Attempt {job.attempt} of {job.max_attempts} started.")
         outputs = kind.handler(job, context)
@@ -267,7 +270,8 @@ def job_execute(*, job_id: int) -> None:
         _log_quietly(job.id, f"Unexpected error: {type(error).__name__}", "ERROR")
     finally:
         heartbeat.done.set()
-        heartbeat.join(timeout=5)
+        if heartbeat.is_alive():
+            heartbeat.join(timeout=5)
 
 
 def job_give_up(*, job_id: int, reason: str) -> None:

@@ -134,6 +134,9 @@ class JobLog(models.Model):
     class Meta:
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return self.message[:80]
+
 
 class JobMetric(models.Model):
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="metric_points")
@@ -145,6 +148,9 @@ class JobMetric(models.Model):
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["job", "name"])]
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
 
 
 class AuditEvent(models.Model):
@@ -163,3 +169,6 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.actor_name} {self.action} at {self.at:%Y-%m-%d %H:%M}"
