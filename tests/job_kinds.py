@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import time
 
+import numpy as np
+
 from apps.core.errors import UserError
 from apps.core.jobs import job_kind
 
@@ -34,3 +36,9 @@ def fail(job, ctx):
     if job.inputs.get("user_error"):
         raise UserError("The input has no column called 'price'.")
     raise RuntimeError("boom")
+
+
+@job_kind("test.hog", title="Allocates more memory than allowed", memory_limit_mb=64)
+def hog(job, ctx):
+    blocks = [np.ones(16 * 1024 * 1024, dtype=np.uint8) for _ in range(int(job.inputs.get("blocks", 32)))]
+    return {"blocks": len(blocks)}

@@ -9,10 +9,12 @@ outcome only while the lease is still held, so a worker presumed dead can never 
 from __future__ import annotations
 
 import logging
+import resource
 import threading
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -43,20 +45,24 @@ class JobKind:
     handler: Handler
     soft_time_limit: int | None
     description: str
+    memory_limit_mb: int | None = None
 
 
 JOB_KINDS: dict[str, JobKind] = {}
 
 
 def job_kind(
-    name: str, *, title: str, queue: str = "default", soft_time_limit: int | None = None, description: str = ""
+    name: str, *, title: str, queue: str = "default", soft_time_limit: int | None = None, description: str = "",
+    memory_limit_mb: int | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register the handler of a kind of job. The handler returns the job's outputs (JSON) or None."""
     if queue not in settings.CELERY_TASK_QUEUES_NAMES:
         raise ValueError(f"unknown queue {queue!r}")
 
     def register(handler: Handler) -> Handler:
-        JOB_KINDS[name] = JobKind(name, title, queue, handler, soft_time_limit, description or (handler.__doc__ or ""))
+        JOB_KINDS[name] = JobKind(
+            name, title, queue, handler, soft_time_limit, description or (handler.__doc__ or ""), memory_limit_mb
+        )
         return handler
 
     return register
@@ -212,6 +218,37 @@ def attempts_exhausted_message(job: Job) -> str:
     )
 
 
+@contextmanager
+def memory_limit(megabytes: int) -> Iterator[None]:
+    """Cap the heap this process may add while a handler runs (RLIMIT_DATA, soft limit only, restored after),
+    so a file that would exhaust the machine fails its job with MemoryError instead."""
+    if megabytes <= 0 or not hasattr(resource, "RLIMIT_DATA"):
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    in_use = _data_segment_bytes()
+    wanted = in_use + megabytes * 1024 * 1024
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (wanted, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
+
+
+def _data_segment_bytes() -> int:
+    """What RLIMIT_DATA counts now (VmData), so the cap is added on top of what the process holds."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmData:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def job_execute(*, job_id: int) -> None:
     """Run one attempt of a job. Called by the worker task; safe to call twice for the same delivery."""
     claimed = _claim(job_id)
@@ -234,7 +271,8 @@ def job_execute(*, job_id: int) -> None:
         heartbeat.start()
     try:
         context.log(f"Attempt {job.attempt} of {job.max_attempts} started.")
-        outputs = kind.handler(job, context)
+        with memory_limit(kind.memory_limit_mb or settings.JOB_MEMORY_LIMIT_MB):
+            outputs = kind.handler(job, context)
         _finish(
             job.id, lease, status=JobStatus.COMPLETED, progress=100.0,
             message="Completed", outputs=outputs or {},
@@ -248,6 +286,12 @@ def job_execute(*, job_id: int) -> None:
     except UserError as error:
         _finish(job.id, lease, status=JobStatus.FAILED, error=error.message, message="Failed")
         _log_quietly(job.id, error.message, "ERROR")
+    except MemoryError:
+        limit = kind.memory_limit_mb or settings.JOB_MEMORY_LIMIT_MB
+        message = (f"This job needed more than its memory limit of {limit} MB and was stopped. Use a smaller "
+                   f"input, or ask an admin to raise STUDIO_JOB_MEMORY_LIMIT_MB.")
+        _finish(job.id, lease, status=JobStatus.FAILED, error=message, message="Failed")
+        _log_quietly(job.id, message, "ERROR")
     except SoftTimeLimitExceeded:
         limit = kind.soft_time_limit or settings.JOB_SOFT_TIME_LIMIT
         message = f"This job ran past its time limit of {limit} seconds and was stopped."
