@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
 from .errors import Forbidden, NotFound
-from .models import AuditEvent, Job, JobLog, Membership, Project
+from .models import Artifact, AuditEvent, Job, JobLog, JobMetric, Membership, Project
 from .roles import Activity, Role, role_allows
 
 AnyUser = AbstractBaseUser | AnonymousUser
@@ -78,6 +78,27 @@ def job_logs(*, job: Job, after_id: int = 0, limit: int = 200) -> list[JobLog]:
     lines = list(JobLog.objects.filter(job=job, id__gt=after_id).order_by("-id")[:limit])
     lines.reverse()
     return lines
+
+
+def job_logs_after(*, job: Job, after_id: int, limit: int = 1000) -> list[JobLog]:
+    """Up to `limit` lines after `after_id`, oldest first, for clients that follow a log page by page."""
+    return list(JobLog.objects.filter(job=job, id__gt=after_id).order_by("id")[:limit])
+
+
+def job_metric_points(*, job: Job) -> QuerySet[JobMetric]:
+    """Every recorded metric point of a job, in the order they were reported."""
+    return JobMetric.objects.filter(job=job).order_by("name", "id")
+
+
+def artifact_list(*, user: AnyUser) -> QuerySet[Artifact]:
+    return Artifact.objects.filter(project__in=project_list(user=user)).select_related("project")
+
+
+def artifact_get(*, user: AnyUser, artifact_uuid) -> Artifact:
+    artifact = artifact_list(user=user).filter(uuid=artifact_uuid).first()
+    if artifact is None:
+        raise NotFound("There is no such file, or it belongs to a project you are not a member of.")
+    return artifact
 
 
 def audit_list(*, user: AnyUser) -> QuerySet[AuditEvent]:
