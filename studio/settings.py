@@ -200,6 +200,8 @@ JOB_SOFT_TIME_LIMIT = env_int("STUDIO_JOB_SOFT_TIME_LIMIT", 6 * 3600 - 60)
 JOB_HARD_TIME_LIMIT = env_int("STUDIO_JOB_HARD_TIME_LIMIT", 6 * 3600)
 JOB_REAP_INTERVAL_SECONDS = env_int("STUDIO_JOB_REAP_INTERVAL_SECONDS", 30)
 JOB_TRANSIENT_RETRIES = env_int("STUDIO_JOB_TRANSIENT_RETRIES", 5)
+# First retry delay of a temporary failure; each later retry waits twice as long (capped at 300 s).
+JOB_TRANSIENT_BACKOFF_SECONDS = env_int("STUDIO_JOB_TRANSIENT_BACKOFF_SECONDS", 5)
 # Heap a job may add on top of what its worker process holds; 0 turns the cap off.
 JOB_MEMORY_LIMIT_MB = env_int("STUDIO_JOB_MEMORY_LIMIT_MB", 8192)
 

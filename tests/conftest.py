@@ -16,6 +16,16 @@ from studio import embedded_redis
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def pytest_sessionstart(session):
+    """Django deletes an old SQLite test database but not its -wal/-shm files; a worker process that then
+    opens the new database next to those stale files fails with "disk I/O error"."""
+    database = settings.DATABASES["default"]
+    test_name = database.get("TEST", {}).get("NAME")
+    if database["ENGINE"].endswith("sqlite3") and test_name:
+        for suffix in ("-wal", "-shm"):
+            Path(f"{test_name}{suffix}").unlink(missing_ok=True)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def broker():
     """The embedded Redis for the test run (a real Redis when REDIS_URL is set)."""
@@ -100,7 +110,7 @@ class WorkerProcess:
 
         args = [
             sys.executable, "-m", "celery", "-A", "studio", "worker", "-Q", self.queues, "-c", str(self.concurrency),
-            "-I", "tests.job_kinds", "-l", "info", "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+            "-I", "tests.job_kinds,tests.workers.kinds", "-l", "info", "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
             "--without-mingle", "--without-gossip",
         ]
         self.log = open(self.log_path, "ab")

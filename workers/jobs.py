@@ -18,7 +18,8 @@ def run_job(self, job_id: int) -> None:
         if self.request.retries >= self.max_retries:
             job_give_up(job_id=job_id, reason=str(error))
             return
-        raise self.retry(exc=error, countdown=min(300, 5 * 2**self.request.retries))
+        delay = settings.JOB_TRANSIENT_BACKOFF_SECONDS * 2**self.request.retries
+        raise self.retry(exc=error, countdown=min(300, delay))
 
 
 @shared_task(name="jobs.reap", acks_late=True)
