@@ -1,5 +1,10 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-router = SimpleRouter()
+from .views import MeView, TokenViewSet, UserViewSet
 
-urlpatterns = router.urls
+router = SimpleRouter()
+router.register("tokens", TokenViewSet, basename="token")
+router.register("users", UserViewSet, basename="user")
+
+urlpatterns = [path("me/", MeView.as_view(), name="me"), *router.urls]
