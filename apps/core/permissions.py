@@ -10,7 +10,8 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 
-from .errors import Forbidden
+from .errors import Forbidden, NotFound
+from .models import Project
 from .selectors import project_get, role_in
 
 PUBLIC = "public"
@@ -51,20 +52,27 @@ def site_admin_view(view: View) -> View:
     return _mark(wrapper, SITE_ADMIN)
 
 
-def project_view(activity: str) -> Callable[[View], View]:
+def project_view(activity: str, *, site_admins: bool = False) -> Callable[[View], View]:
     """For views under /p/<project>/: resolves the project (404 for non-members, 403 when the role lacks
-    the activity) and passes it as `project`."""
+    the activity) and passes it as `project`. With `site_admins=True` studio administrators may also
+    reach any project (the Role Manager: they assign the first members)."""
 
     def decorate(view: View) -> View:
         @wraps(view)
         def wrapper(request: HttpRequest, project: str, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            project_obj = project_get(user=request.user, slug=project, activity=activity)
+            if site_admins and request.user.is_superuser:
+                project_obj = Project.objects.filter(slug=project).first()
+                if project_obj is None:
+                    raise NotFound("There is no such project.")
+            else:
+                project_obj = project_get(user=request.user, slug=project, activity=activity)
             request.project = project_obj  # type: ignore[attr-defined]
             request.project_role = role_in(user=request.user, project=project_obj)  # type: ignore[attr-defined]
             return view(request, project_obj, *args, **kwargs)
 
+        wrapper.studio_site_admins = site_admins  # type: ignore[attr-defined]
         return _mark(wrapper, f"project:{activity}")
 
     return decorate

@@ -19,7 +19,7 @@ def _api_routes(patterns, prefix=""):
 
 
 def _normalise(route: str) -> str:
-    route = route.lstrip("^").rstrip("$")
+    route = route.replace("^", "").replace("$", "")  # router patterns are regexes included mid-route
     route = re.sub(r"\(\?P<(\w+)>[^)]+\)", r"{\1}", route)
     route = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
     return "/" + route.replace("\\.", ".")
