@@ -27,6 +27,13 @@ def test_a_superuser_signs_in_and_the_navigation_shows_every_area(make_user, pro
     expect(page.get_by_role("link", name="Alpha")).to_be_visible()
     nav = page.get_by_role("navigation", name="Areas")
     expect(nav.get_by_role("link")).to_have_text(AREAS + ["Admin"])
+    switcher = page.get_by_label("Project")
+    expect(switcher.locator("option:checked")).to_have_text("Choose a project…")
+
+    switcher.select_option(label="Alpha")
+
+    expect(page).to_have_url(re.compile(rf"/p/{project.slug}/data/$"))
+    expect(page.get_by_label("Project").locator("option:checked")).to_have_text("Alpha")
     page_problems.assert_none()
 
 
@@ -56,9 +63,11 @@ def test_a_wrong_password_shows_an_inline_error_and_keeps_the_user_on_the_form(m
     page.get_by_label("Password").fill(PASSWORD + "-wrong")
     page.get_by_role("button", name="Sign in").click()
 
-    expect(page.get_by_role("alert")).to_contain_text("correct username and password")
+    expect(page.get_by_role("alert")).to_contain_text(re.compile(r"username and password", re.I))
     expect(page).to_have_url(re.compile(r"/accounts/login/$"))
     expect(page.get_by_label("Username")).to_have_value("cy")
+    expect(page.get_by_label("Password")).to_have_value("")
+    expect(page.get_by_role("navigation", name="Areas")).to_have_count(0)
     page_problems.assert_none()
 
 
