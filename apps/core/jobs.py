@@ -354,7 +354,8 @@ def job_enqueue(job: Job) -> None:
 
 def jobs_reap() -> dict[str, int]:
     """Re-queue or fail jobs whose worker vanished; send jobs the broker never got. Returns counts."""
-    close_old_connections()
+    if not connection.in_atomic_block:  # closing inside a transaction (a caller's, or a test's) would break it
+        close_old_connections()
     now = timezone.now()
     stale = now - timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS)
     counts = {"requeued": 0, "failed": 0, "stopped": 0, "sent": 0}
