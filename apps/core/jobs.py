@@ -119,11 +119,11 @@ class DatabaseJobContext:
         JobLog.objects.create(job_id=self.job.id, level=level[:10], message=text[:10_000])
 
     def metric(self, name: str, value: float, step: int | None = None) -> None:
-        JobMetric.objects.create(job_id=self.job.id, name=name[:100], value=float(value), step=step)
         with transaction.atomic():
             row = self._mine().select_for_update().values("metrics").first()
             if row is None:
-                self._check_lease(0)
+                self._check_lease(0)  # a presumed-dead attempt adds no point to the chart of the live one
+            JobMetric.objects.create(job_id=self.job.id, name=name[:100], value=float(value), step=step)
             metrics = dict(row["metrics"] or {})
             metrics[name] = float(value)
             self._mine().update(metrics=metrics)
@@ -273,30 +273,30 @@ def job_execute(*, job_id: int) -> None:
         context.log(f"Attempt {job.attempt} of {job.max_attempts} started.")
         with memory_limit(kind.memory_limit_mb or settings.JOB_MEMORY_LIMIT_MB):
             outputs = kind.handler(job, context)
-        _finish(
+        if _finish(
             job.id, lease, status=JobStatus.COMPLETED, progress=100.0,
             message="Completed", outputs=outputs or {},
-        )
-        _log_quietly(job.id, "Completed.")
+        ):  # a presumed-dead attempt leaves no outcome in the log either
+            _log_quietly(job.id, "Completed.")
     except JobStopped:
-        _finish(job.id, lease, status=JobStatus.STOPPED, message="Stopped")
-        _log_quietly(job.id, "Stopped on request.")
+        if _finish(job.id, lease, status=JobStatus.STOPPED, message="Stopped"):
+            _log_quietly(job.id, "Stopped on request.")
     except LeaseLost:
         logger.warning("job %s: lease lost; this attempt's outcome is dropped", job_id)
     except UserError as error:
-        _finish(job.id, lease, status=JobStatus.FAILED, error=error.message, message="Failed")
-        _log_quietly(job.id, error.message, "ERROR")
+        if _finish(job.id, lease, status=JobStatus.FAILED, error=error.message, message="Failed"):
+            _log_quietly(job.id, error.message, "ERROR")
     except MemoryError:
         limit = kind.memory_limit_mb or settings.JOB_MEMORY_LIMIT_MB
         message = (f"This job needed more than its memory limit of {limit} MB and was stopped. Use a smaller "
                    f"input, or ask an admin to raise STUDIO_JOB_MEMORY_LIMIT_MB.")
-        _finish(job.id, lease, status=JobStatus.FAILED, error=message, message="Failed")
-        _log_quietly(job.id, message, "ERROR")
+        if _finish(job.id, lease, status=JobStatus.FAILED, error=message, message="Failed"):
+            _log_quietly(job.id, message, "ERROR")
     except SoftTimeLimitExceeded:
         limit = kind.soft_time_limit or settings.JOB_SOFT_TIME_LIMIT
         message = f"This job ran past its time limit of {limit} seconds and was stopped."
-        _finish(job.id, lease, status=JobStatus.FAILED, error=message, message="Failed")
-        _log_quietly(job.id, message, "ERROR")
+        if _finish(job.id, lease, status=JobStatus.FAILED, error=message, message="Failed"):
+            _log_quietly(job.id, message, "ERROR")
     except (TransientError, OperationalError) as error:
         # Hand the job back so the task's retry (with backoff) can claim it again.
         Job.objects.filter(id=job.id, lease=lease).update(
@@ -306,12 +306,12 @@ def job_execute(*, job_id: int) -> None:
         raise TransientError(str(error)) from error
     except Exception as error:  # noqa: BLE001 - the job must end Failed with a reason, whatever happened
         logger.exception("job %s failed", job_id)
-        _finish(
+        if _finish(
             job.id, lease, status=JobStatus.FAILED, message="Failed",
             error=f"An unexpected error stopped this job ({type(error).__name__}). An admin can see the details.",
             error_detail=traceback.format_exc()[-20_000:],
-        )
-        _log_quietly(job.id, f"Unexpected error: {type(error).__name__}", "ERROR")
+        ):
+            _log_quietly(job.id, f"Unexpected error: {type(error).__name__}", "ERROR")
     finally:
         heartbeat.done.set()
         if heartbeat.is_alive():
@@ -366,6 +366,8 @@ def jobs_reap() -> dict[str, int]:
                     status=JobStatus.FAILED, lease=None, ended_at=now, message="Failed",
                     error=attempts_exhausted_message(job),
                 )
+                if done:
+                    JobLog.objects.create(job=job, level="ERROR", message=attempts_exhausted_message(job))
                 counts["failed"] += done
                 continue
             done = Job.objects.filter(id=job.id, lease=job.lease, status=JobStatus.IN_PROGRESS).update(
