@@ -14,7 +14,8 @@ from .audit import audit_record
 from .errors import Conflict, UserError
 from .jobs import job_enqueue, job_kind_get
 from .models import Job, JobLog, JobStatus, Membership, Project
-from .roles import Role
+from .roles import Activity, Role
+from .selectors import require
 
 User = get_user_model()
 
@@ -87,6 +88,8 @@ def job_create(
 
 
 def job_stop(*, job: Job, user) -> Job:
+    """Stop a job: at once if it has not started, else ask its worker to (it checks between steps)."""
+    require(user=user, project=job.project, activity=Activity.RUN_JOBS)
     with transaction.atomic():
         job = Job.objects.select_for_update().get(id=job.id)
         if job.is_ended:
@@ -104,6 +107,7 @@ def job_stop(*, job: Job, user) -> Job:
 
 def job_retry(*, job: Job, user) -> Job:
     """Run an ended (Failed or Stopped) job again; it resumes from its last checkpoint if it saved one."""
+    require(user=user, project=job.project, activity=Activity.RUN_JOBS)
     with transaction.atomic():
         job = Job.objects.select_for_update().get(id=job.id)
         if job.status not in (JobStatus.FAILED, JobStatus.STOPPED):
