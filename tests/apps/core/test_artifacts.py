@@ -13,6 +13,11 @@ from apps.core.artifacts import (
 from apps.core.models import Artifact
 
 
+@pytest.fixture(autouse=True)
+def own_store(settings, tmp_path):
+    """A store of this test's own: these tests corrupt blobs on purpose."""
+    settings.ARTIFACT_ROOT = tmp_path / "artifacts"
+
 def _blobs() -> set[Path]:
     root = Path(settings.ARTIFACT_ROOT)
     return {path for path in root.rglob("*") if path.is_file() and "tmp" not in path.relative_to(root).parts}

@@ -9,6 +9,11 @@ from apps.core.roles import Role
 from apps.core.services import project_create
 
 
+@pytest.fixture(autouse=True)
+def own_store(settings, tmp_path):
+    """A store of this test's own: these tests corrupt blobs on purpose."""
+    settings.ARTIFACT_ROOT = tmp_path / "artifacts"
+
 @pytest.fixture
 def owner(project):
     return project.memberships.get().user
