@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from .charts import metric_line_figures
 from .job_filters import JobFilterForm
 from .models import Artifact, Job
-from .permissions import login_view
+from .permissions import login_view, object_view
 from .roles import Activity
 from .selectors import can, job_get, job_logs, job_metric_points, require
 from .services import job_retry, job_stop
@@ -56,7 +56,7 @@ def job_live(request: HttpRequest, job_id: int) -> HttpResponse:
     return response
 
 
-@login_view
+@object_view(Activity.RUN_JOBS)
 @require_POST
 def job_stop_view(request: HttpRequest, job_id: int) -> HttpResponse:
     job = job_get(user=request.user, job_id=job_id)
@@ -66,7 +66,7 @@ def job_stop_view(request: HttpRequest, job_id: int) -> HttpResponse:
     return redirect("jobs:job-detail", job_id=job.id)
 
 
-@login_view
+@object_view(Activity.RUN_JOBS)
 @require_POST
 def job_retry_view(request: HttpRequest, job_id: int) -> HttpResponse:
     job = job_get(user=request.user, job_id=job_id)

@@ -76,3 +76,16 @@ def project_view(activity: str, *, site_admins: bool = False) -> Callable[[View]
         return _mark(wrapper, f"project:{activity}")
 
     return decorate
+
+
+def object_view(activity: str) -> Callable[[View], View]:
+    """For views that reach a project through an object in the URL (/jobs/<job_id>/stop/): like
+    login_view, and declares the activity the view requires on that object's project, so the permission
+    test over every URL knows to expect 404 for strangers and 403 for roles without it. The view itself
+    checks with `require(...)` once it has loaded the object."""
+
+    def decorate(view: View) -> View:
+        return _mark(login_view(view), f"object:{activity}")
+
+    return decorate
+

@@ -116,6 +116,7 @@ class MemberViewSet(viewsets.GenericViewSet):
     """A project's members and their roles. Members may list; changing them needs the Manage users activity."""
 
     permission_classes = [IsAuthenticated, ProjectMembersAccess]
+    studio_site_admins = True  # studio administrators manage any project's members (the permission test reads this)
     action_activities = {
         "create": Activity.MANAGE_USERS, "update": Activity.MANAGE_USERS,
         "partial_update": Activity.MANAGE_USERS, "destroy": Activity.MANAGE_USERS,
