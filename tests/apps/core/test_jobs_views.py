@@ -172,6 +172,8 @@ def test_outputs_that_name_an_artifact_link_to_its_download(client, project, own
     page = client.get(f"/jobs/{job.id}/").content.decode()
     assert f'href="/api/v1/artifacts/{artifact.uuid}/download/">clean.csv</a>' in page
     assert "<code>1</code>" in page
+    live = client.get(f"/jobs/{job.id}/live/").content.decode()  # the polled part brings outputs in as the job ends
+    assert f'href="/api/v1/artifacts/{artifact.uuid}/download/">clean.csv</a>' in live
 
 
 def test_stop_button_stops_an_active_job(client, project, owner):
