@@ -8,7 +8,12 @@ import pytest
 from django.conf import settings
 
 from apps.core.artifacts import (
-    ArtifactCorrupted, artifact_open, artifact_path, artifact_put_bytes, artifact_put_stream, artifact_verify,
+    ArtifactCorrupted,
+    artifact_open,
+    artifact_path,
+    artifact_put_bytes,
+    artifact_put_stream,
+    artifact_verify,
 )
 from apps.core.models import Artifact
 
