@@ -223,6 +223,12 @@ MAX_DATASET_COLUMNS = env_int("STUDIO_MAX_DATASET_COLUMNS", 5_000)
 MAX_CELL_CHARS = env_int("STUDIO_MAX_CELL_CHARS", 1_000_000)
 MAX_DECOMPRESSION_RATIO = env_int("STUDIO_MAX_DECOMPRESSION_RATIO", 200)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# The size cap first (it stops the body at MAX_UPLOAD_BYTES with a message), then Django's own handlers.
+FILE_UPLOAD_HANDLERS = [
+    "apps.datasets.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 FILE_UPLOAD_TEMP_DIR = str(UPLOAD_TMP_ROOT)
 UPLOAD_TMP_ROOT.mkdir(parents=True, exist_ok=True)
 DATA_UPLOAD_MAX_NUMBER_FILES = 10

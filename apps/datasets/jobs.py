@@ -1,1 +1,24 @@
 """Job kinds of the datasets area (registered with apps.core.jobs.job_kind)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.core.jobs import DatabaseJobContext, job_kind
+from apps.core.models import Job
+
+
+@job_kind("dataset.import", title="Import dataset", queue="default")
+def import_dataset(job: Job, ctx: DatabaseJobContext) -> dict[str, Any]:
+    """Parse an uploaded file into version 1 of a dataset (Parquet, schema, column summaries)."""
+    from .services import dataset_import_run
+
+    return dataset_import_run(job=job, ctx=ctx)
+
+
+@job_kind("dataset.cast", title="Change column types", queue="default")
+def cast_dataset(job: Job, ctx: DatabaseJobContext) -> dict[str, Any]:
+    """Make a new version of a dataset with some columns cast to other types."""
+    from .services import dataset_cast_run
+
+    return dataset_cast_run(job=job, ctx=ctx)
