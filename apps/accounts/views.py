@@ -3,6 +3,7 @@ new projects and the audit log. Views parse input, call one service or selector,
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.password_validation import password_validators_help_texts
@@ -32,6 +33,8 @@ class ThrottledLoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+    # LoginView puts the request's host name in `site_name`; keep the studio's name in the header and title.
+    extra_context = {"site_name": settings.STUDIO_SITE_NAME}
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         username = request.POST.get("username", "")
