@@ -123,6 +123,8 @@ KWARGS: dict[str, tuple[str, Getter]] = {
     "user_id": ("global", lambda w, v: w.users["labeler"].id),
     "token_id": ("own", lambda w, v: w.tokens[v].id),
     "dataset_id": ("project", lambda w, v: w.instance("datasets.Dataset").id),
+    # A version of that same dataset (autofill links it to the cached Dataset above).
+    "number": ("project", lambda w, v: w.instance("datasets.DatasetVersion").number),
 }
 # DRF detail routes (pk, uuid, slug...) are filled by the viewset's model.
 MODEL_LOOKUPS: dict[str, tuple[str, Getter]] = {
