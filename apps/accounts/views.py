@@ -20,7 +20,13 @@ from apps.core.roles import Activity, Role, matrix
 
 from . import selectors, services
 from .forms import (
-    AuditFilterForm, LoginForm, MemberAddForm, MemberRoleForm, ProjectCreateForm, TokenCreateForm, UserCreateForm,
+    AuditFilterForm,
+    LoginForm,
+    MemberAddForm,
+    MemberRoleForm,
+    ProjectCreateForm,
+    TokenCreateForm,
+    UserCreateForm,
 )
 from .signals import client_ip
 

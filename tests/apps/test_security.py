@@ -19,7 +19,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.settings import api_settings
 
 from apps.core.services import project_create
-from tests.apps.test_url_permissions import World, all_routes, build_kwargs, world  # noqa: F401 - fixture
+from tests.apps.test_url_permissions import World, all_routes, build_kwargs
+from tests.apps.test_url_permissions import world as world  # noqa: F401 - the fixture, shared
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {

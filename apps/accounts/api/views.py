@@ -16,7 +16,12 @@ from apps.accounts.models import ApiToken
 from apps.core.api.permissions import IsSiteAdmin
 
 from .serializers import (
-    MeSerializer, TokenCreatedSerializer, TokenSerializer, UserCreatedSerializer, UserCreateSerializer, UserSerializer,
+    MeSerializer,
+    TokenCreatedSerializer,
+    TokenSerializer,
+    UserCreatedSerializer,
+    UserCreateSerializer,
+    UserSerializer,
 )
 
 User = get_user_model()
