@@ -15,7 +15,7 @@ ACCEPT = ".csv,.tsv,.tab,.txt,.jsonl,.ndjson,.json,.parquet,.pq,.xlsx,.xlsm"
 
 
 class ImportOptionsForm(forms.Form):
-    file = forms.FileField(help_text="CSV, TSV, JSON lines, Parquet or Excel .xlsx.",
+    file = forms.FileField(help_text="CSV, TSV, JSON lines, Parquet or Excel .xlsx.", allow_empty_file=True,
                            widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}))
     format = forms.ChoiceField(choices=FORMAT_CHOICES, required=False)
     delimiter = forms.CharField(required=False, max_length=3, help_text="For CSV: , ; | or \\t for a tab. "

@@ -366,9 +366,12 @@ def _read_xlsx(path: Path, *, fmt: str, options: ImportOptions, limits: Limits, 
         raise DatasetFileError("This is not a valid .xlsx workbook (an .xlsx file is a zip archive, and this one "
                                "is not). It may be damaged, or another kind of file renamed .xlsx.")
     _check_zip(path, limits)
+    # A file object, not the path: stored files have no extension, and openpyxl judges paths by theirs.
+    handle = open(path, "rb")  # noqa: SIM115 - read-only workbooks read lazily; closed in the finally below
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
+        handle.close()
         raise DatasetFileError(f"This .xlsx workbook is damaged and cannot be opened ({error}).") from None
     try:
         if options.sheet:
@@ -382,6 +385,7 @@ def _read_xlsx(path: Path, *, fmt: str, options: ImportOptions, limits: Limits, 
         return _sheet_table(sheet, options, limits, ctx)
     finally:
         workbook.close()
+        handle.close()
 
 
 def _check_zip(path: Path, limits: Limits) -> None:

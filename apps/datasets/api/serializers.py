@@ -94,7 +94,7 @@ class DatasetSerializer(serializers.ModelSerializer):
 
 class DatasetUploadSerializer(serializers.Serializer):
     project = serializers.SlugField(help_text="Slug of the project to add the dataset to.")
-    file = serializers.FileField(help_text="CSV, TSV, JSON lines, Parquet or Excel .xlsx.")
+    file = serializers.FileField(help_text="CSV, TSV, JSON lines, Parquet or Excel .xlsx.", allow_empty_file=True)
     name = serializers.CharField(required=False, allow_blank=True, max_length=120,
                                  help_text="Defaults to the file's name.")
     description = serializers.CharField(required=False, allow_blank=True, default="")
