@@ -109,9 +109,10 @@ class DatasetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.De
     @extend_schema(request=SchemaChangeSerializer, responses={202: JobSerializer})
     @action(detail=True, methods=["post"], url_path="schema", url_name="schema")
     def change_schema(self, request: Request, pk: str | None = None) -> Response:
+        dataset = self.get_object()  # the role check comes before looking at the body
         change = SchemaChangeSerializer(data=request.data)
         change.is_valid(raise_exception=True)
-        job = dataset_cast_start(dataset=self.get_object(), user=request.user, types=change.validated_data["types"])
+        job = dataset_cast_start(dataset=dataset, user=request.user, types=change.validated_data["types"])
         return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
