@@ -81,8 +81,8 @@ def sort_index(table: pa.Table, column: str, descending: bool, npy_path: Path) -
     """Row order sorted by a column (missing values last), computed once and kept as a .npy file."""
     if npy_path.exists():
         return np.load(npy_path, mmap_mode="r")
-    order = pc.sort_indices(table, sort_keys=[(column, "descending" if descending else "ascending")],
-                            null_placement="at_end").to_numpy().astype(np.int64)
+    key = (column, "descending" if descending else "ascending", "at_end")
+    order = pc.sort_indices(table, sort_keys=[key]).to_numpy().astype(np.int64)
     _atomic_write(npy_path, lambda handle: np.save(handle, order))
     return np.load(npy_path, mmap_mode="r")
 

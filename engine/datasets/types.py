@@ -177,7 +177,7 @@ def _to_integer(name: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
         _refuse(name, INTEGER, column, pc.greater(pc.abs(column), 2.0**63 - 1), "are too large for an integer")
         return pc.cast(column, pa.int64(), safe=False)
     if kind == STRING:
-        stripped = pc.utf8_trim_whitespace(column)
+        stripped = pc.replace_substring_regex(pc.utf8_trim_whitespace(column), r"^\+", "")
         _refuse(name, INTEGER, column, pc.invert(pc.match_substring_regex(stripped, INTEGER_RE)),
                 "are not whole numbers")
         try:
@@ -191,9 +191,13 @@ def _to_float(name: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
     if kind in (INTEGER, BOOLEAN, FLOAT):
         return pc.cast(column, pa.float64())
     if kind == STRING:
-        stripped = pc.utf8_trim_whitespace(column)
+        stripped = pc.replace_substring_regex(pc.utf8_trim_whitespace(column), r"^\+", "")
         _refuse(name, FLOAT, column, pc.invert(pc.match_substring_regex(stripped, FLOAT_RE)), "are not numbers")
-        return pc.cast(stripped, pa.float64())
+        try:
+            return pc.cast(stripped, pa.float64())
+        except pa.ArrowInvalid:  # spellings the regex allows but Arrow does not ("Infinity")
+            return pa.chunked_array([pa.array(pd.to_numeric(pd.Series(stripped.to_pylist(), dtype="object"),
+                                                            errors="coerce"), pa.float64())])
     raise DatasetFileError(f"A {kind} column cannot become a number; change it to string first if you must.")
 
 def _to_boolean(name: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
