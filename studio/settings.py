@@ -151,6 +151,13 @@ else:
             },
         }
     }
+if DATABASE_URL and DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A SQLite DATABASE_URL (the test workers reach the test database this way) gets the same options as
+    # the default file; without IMMEDIATE transactions a worker's write fails at once with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30, "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    }
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("STUDIO_TEST_DATABASE", "test_studio")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
