@@ -37,6 +37,8 @@ def test_the_job_page_shows_live_progress_and_logs_and_stop_ends_the_job_stopped
     assert 0 < first < later < 100
     expect(page.locator("#job-live .job-message")).to_have_text(re.compile(r"Step \d+ of 400"))
     expect(page.locator("#job-live .job-log > div").first).to_be_visible()
+    # The metric chart's figure JSON arrives inside each polled fragment and is drawn after the swap.
+    expect(page.locator("#job-live [data-plotly] .main-svg").first).to_be_visible()
 
     page.get_by_role("button", name="Stop").click()
 

@@ -59,6 +59,8 @@ def test_a_wrong_password_shows_an_inline_error_and_keeps_the_user_on_the_form(m
     make_user("cy")
     page = browser_page
     page.goto("/accounts/login/")
+    expect(page).to_have_title("Sign in · ML Studio")
+    expect(page.locator("header .brand")).to_have_text("ML Studio")
     page.get_by_label("Username").fill("cy")
     page.get_by_label("Password").fill(PASSWORD + "-wrong")
     page.get_by_role("button", name="Sign in").click()
@@ -97,3 +99,19 @@ def test_the_browser_harness_reports_a_script_blocked_by_the_content_security_po
 
     assert page.evaluate("() => window.ran") is None
     assert any("CSP violation: script-src" in e for e in page_problems.console_errors), page_problems.console_errors
+
+
+def test_a_script_inside_an_htmx_fragment_is_blocked_by_the_content_security_policy(make_user, sign_in,
+                                                                                    page_problems):
+    make_user("finn")
+    page = sign_in("finn")
+
+    with page.expect_console_message(lambda message: "CSP violation" in message.text):
+        page.evaluate("""() => htmx.swap("#flash", '<p id="swapped">swapped</p><script>window.ran = 1</script>' +
+                                         '<script type="application/json" id="figure">{"data": []}</script>',
+                                         {swapStyle: "innerHTML"})""")
+
+    expect(page.locator("#swapped")).to_have_text("swapped")
+    assert page.evaluate("() => window.ran") is None
+    # Chart data (JSON script tags) in a fragment survives the swap; only executable scripts are refused.
+    assert page.evaluate("() => JSON.parse(document.getElementById('figure').textContent)") == {"data": []}
