@@ -52,7 +52,7 @@ def version_get(*, dataset: Dataset, number: int | None = None) -> DatasetVersio
         if dataset.current_version_id is None:
             raise Conflict("This dataset has no version yet: its import has not finished, or it failed.")
         number = dataset.current_version.number
-    version = version_list(dataset=dataset).filter(number=number).first()
+    version = dataset.versions.select_related("parquet").filter(number=number).first()
     if version is None:
         raise NotFound(f"Dataset '{dataset.name}' has no version {number}.")
     return version

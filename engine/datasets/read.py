@@ -87,6 +87,7 @@ def check_limits(table: pa.Table, limits: Limits) -> None:
 
 # --- text files: the encoding and binary check shared by CSV, TSV and JSON lines ---------------------------
 
+
 def _sniff_binary(head: bytes, encoding: str) -> None:
     for signature, what in SIGNATURES:
         if head.startswith(signature):
@@ -229,6 +230,7 @@ def _raise_ragged(path: Path, options: ImportOptions, delimiter: str, width: int
 
 # --- JSON lines ------------------------------------------------------------------------------------------------
 
+
 def _read_jsonl(path: Path, *, fmt: str, options: ImportOptions, limits: Limits, ctx: JobContext) -> pa.Table:
     ctx.log(f"Reading JSON lines, encoding {ENCODINGS[options.encoding]}.")
     lines = scan_text(path, options.encoding, ctx)
@@ -310,6 +312,7 @@ def _read_json_python(path: Path, options: ImportOptions, limits: Limits, ctx: J
 
 # --- Parquet --------------------------------------------------------------------------------------------------
 
+
 def _read_parquet(path: Path, *, fmt: str, options: ImportOptions, limits: Limits, ctx: JobContext) -> pa.Table:
     size = path.stat().st_size
     with open(path, "rb") as handle:
@@ -352,6 +355,7 @@ def _read_parquet(path: Path, *, fmt: str, options: ImportOptions, limits: Limit
 
 
 # --- Excel ----------------------------------------------------------------------------------------------------
+
 
 def _read_xlsx(path: Path, *, fmt: str, options: ImportOptions, limits: Limits, ctx: JobContext) -> pa.Table:
     import openpyxl
@@ -425,12 +429,12 @@ def _sheet_table(sheet: Any, options: ImportOptions, limits: Limits, ctx: JobCon
     else:
         names = [f"column_{i + 1}" for i in range(width)]
         data = [header[:width]]
-    for line, values in enumerate(rows, start=line + 1):
+    for number, values in enumerate(rows, start=line + 1):
         if all(value is None for value in values):
             continue
         extra = [value for value in values[width:] if value is not None]
         if extra:
-            raise DatasetFileError(f"Row {line:,} of sheet '{sheet.title}' has a value ({str(extra[0])[:40]!r}) "
+            raise DatasetFileError(f"Row {number:,} of sheet '{sheet.title}' has a value ({str(extra[0])[:40]!r}) "
                                    f"beyond the {width} named columns. Give that column a name in the header row, "
                                    "or delete the stray value.")
         data.append(tuple(values[:width]) + (None,) * (width - len(values)))

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import math
 import os
-
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ FALSE_WORDS = {"false", "f", "no", "n", "0", "0.0"}
 INTEGER_RE = r"^\s*[+-]?\d+\s*$"
 FLOAT_RE = r"(?i)^\s*[+-]?(\d+\.?\d*(e[+-]?\d+)?|\.\d+(e[+-]?\d+)?|inf|infinity|nan)\s*$"
 
+
 def studio_type(arrow_type: pa.DataType) -> str:
     if pa.types.is_integer(arrow_type):
         return INTEGER
@@ -44,6 +44,7 @@ def studio_type(arrow_type: pa.DataType) -> str:
         return DATETIME
     return STRING
 
+
 def schema_of(table: pa.Table) -> list[dict[str, Any]]:
     """[{name, type, nullable}] where nullable says whether the column has missing values."""
     return [
@@ -51,11 +52,14 @@ def schema_of(table: pa.Table) -> list[dict[str, Any]]:
         for index, field in enumerate(table.schema)
     ]
 
+
 # --- normalising whatever a reader produced ------------------------------------------------------------------
+
 
 def _json_text(values: list[Any]) -> pa.Array:
     return pa.array([None if v is None else json.dumps(v, default=str, ensure_ascii=False) for v in values],
                     pa.string())
+
 
 def normalize_column(name: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
     """One of the five studio Arrow types for any Arrow column a reader can produce."""
@@ -87,9 +91,11 @@ def normalize_column(name: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
         return pa.chunked_array([_json_text(column.to_pylist())])
     return pa.chunked_array([pa.array([None if v is None else str(v) for v in column.to_pylist()], pa.string())])
 
+
 def normalize_table(table: pa.Table) -> pa.Table:
     columns = [normalize_column(name, table.column(i)) for i, name in enumerate(table.column_names)]
     return pa.Table.from_arrays(columns, names=table.column_names)
+
 
 def column_from_values(values: Sequence[Any]) -> pa.Array:
     """An Arrow column from Python values (spreadsheet cells, JSON values): one studio type, mixed columns
@@ -133,6 +139,7 @@ def column_from_values(values: Sequence[Any]) -> pa.Array:
         return _json_text(list(values))
     return pa.array([None if v is None else _as_text(v) for v in values], pa.string())
 
+
 def _as_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -142,6 +149,7 @@ def _as_text(value: Any) -> str:
         return value.isoformat()
     return str(value)
 
+
 def write_parquet(table: pa.Table, path: Path | str) -> None:
     """Parquet with ~64k-row groups (so readers can stream it), zstd-compressed, no pandas metadata."""
     table = table.replace_schema_metadata(None)
@@ -149,12 +157,15 @@ def write_parquet(table: pa.Table, path: Path | str) -> None:
     with open(path, "rb+") as handle:
         os.fsync(handle.fileno())
 
+
 # --- casting (the editable schema) ---------------------------------------------------------------------------
+
 
 def _bad_examples(column: pa.ChunkedArray, bad_mask: pa.ChunkedArray | pa.Array) -> list[str]:
     positions = pc.indices_nonzero(pc.fill_null(bad_mask, False)).to_numpy()[:EXAMPLES]
     values = column.take(pa.array(positions)).to_pylist()
     return [f"{_as_text(value)!r} (row {int(position) + 1})" for position, value in zip(positions, values, strict=True)]
+
 
 def _refuse(name: str, target: str, column: pa.ChunkedArray, bad_mask: Any, why: str) -> None:
     count = int(pc.sum(pc.cast(pc.fill_null(bad_mask, False), pa.int64())).as_py() or 0)
@@ -165,6 +176,7 @@ def _refuse(name: str, target: str, column: pa.ChunkedArray, bad_mask: Any, why:
             f"for example {examples}. Fix those values in the file (or keep the column as it is); no new "
             "version was made."
         )
+
 
 def _to_integer(name: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
     kind = studio_type(column.type)
@@ -186,6 +198,7 @@ def _to_integer(name: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
             raise DatasetFileError(f"Column '{name}' has numbers too large for an integer column.") from None
     raise DatasetFileError(f"A {kind} column cannot become an integer; change it to string first if you must.")
 
+
 def _to_float(name: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
     kind = studio_type(column.type)
     if kind in (INTEGER, BOOLEAN, FLOAT):
@@ -199,6 +212,7 @@ def _to_float(name: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
             return pa.chunked_array([pa.array(pd.to_numeric(pd.Series(stripped.to_pylist(), dtype="object"),
                                                             errors="coerce"), pa.float64())])
     raise DatasetFileError(f"A {kind} column cannot become a number; change it to string first if you must.")
+
 
 def _to_boolean(name: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
     kind = studio_type(column.type)
@@ -214,6 +228,7 @@ def _to_boolean(name: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
                 "are not true/false, yes/no or 1/0")
         return pc.if_else(pc.is_null(column), pa.scalar(None, pa.bool_()), truthy)
     raise DatasetFileError(f"A {kind} column cannot become a boolean.")
+
 
 def _to_datetime(name: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
     kind = studio_type(column.type)
@@ -232,6 +247,7 @@ def _to_datetime(name: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
     _refuse(name, DATETIME, column, bad, "are not dates or times")
     return pa.chunked_array([pa.array(parsed.astype("datetime64[us]"), pa.timestamp("us"))])
 
+
 def _to_string(name: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
     kind = studio_type(column.type)
     if kind == BOOLEAN:
@@ -241,6 +257,7 @@ def _to_string(name: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.cast(column, pa.string())
 
 CASTS = {INTEGER: _to_integer, FLOAT: _to_float, BOOLEAN: _to_boolean, DATETIME: _to_datetime, STRING: _to_string}
+
 
 def cast_table(table: pa.Table, types: dict[str, str]) -> pa.Table:
     """A new table with the given columns cast to studio types. Raises DatasetFileError naming the column
@@ -259,6 +276,7 @@ def cast_table(table: pa.Table, types: dict[str, str]) -> pa.Table:
             raise DatasetFileError(f"Unknown type {target!r}; choose one of: {', '.join(STUDIO_TYPES)}.")
         columns.append(CASTS[target](name, column))
     return pa.Table.from_arrays(columns, names=table.column_names)
+
 
 def check_names(names: Sequence[str]) -> list[str]:
     """Column names with blanks named column_<n>; duplicates are refused, naming them."""

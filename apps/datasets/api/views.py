@@ -26,7 +26,11 @@ from ..services import dataset_cast_start, dataset_delete, dataset_upload
 from ..uploads import upload_refusal
 from ..views import download_response
 from .serializers import (
-    DatasetSerializer, DatasetUploadSerializer, RowsSerializer, SchemaChangeSerializer, VersionSerializer,
+    DatasetSerializer,
+    DatasetUploadSerializer,
+    RowsSerializer,
+    SchemaChangeSerializer,
+    VersionSerializer,
 )
 
 VERSION_PARAMETER = OpenApiParameter("version", int, description="Version number; defaults to the current one.")

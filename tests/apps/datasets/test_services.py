@@ -7,7 +7,11 @@ from apps.core.errors import Conflict, UserError
 from apps.core.models import Artifact, Job, JobStatus
 from apps.datasets.models import Dataset, DatasetStatus, DatasetVersion
 from apps.datasets.services import (
-    dataset_cast_start, dataset_delete, dataset_import_dataframe, dataset_reupload, dataset_upload,
+    dataset_cast_start,
+    dataset_delete,
+    dataset_import_dataframe,
+    dataset_reupload,
+    dataset_upload,
 )
 
 
