@@ -61,10 +61,11 @@ class DatasetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.De
 
     @extend_schema(request={"multipart/form-data": DatasetUploadSerializer}, responses={201: DatasetSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = request.data  # parse the body first: the size-limit handler leaves its refusal while parsing
         refusal = upload_refusal(request)
         if refusal:
             raise ValidationError({"file": [refusal]})
-        upload = DatasetUploadSerializer(data=request.data)
+        upload = DatasetUploadSerializer(data=data)
         upload.is_valid(raise_exception=True)
         data = upload.validated_data
         project = project_get(user=request.user, slug=data["project"], activity=Activity.MANAGE_DATA)

@@ -124,3 +124,14 @@ def test_a_user_of_another_project_gets_404_on_every_action(api_client, stranger
                                            {"types": {"age": "float"}} if method == "post" else None, format="json")
     assert response.status_code == 404
     assert Dataset.objects.filter(id=ready_dataset.id).exists()
+
+
+def test_create_stops_a_file_over_the_upload_limit_with_a_message(api_client, owner, project, settings):
+    settings.MAX_UPLOAD_BYTES = 1024
+    api_client.force_authenticate(owner)
+    response = api_client.post("/api/v1/datasets/", {
+        "project": project.slug, "file": SimpleUploadedFile("big.csv", b"a,b\n" + b"1,2\n" * 2000),
+    }, format="multipart")
+    assert response.status_code == 400
+    assert "upload limit" in response.json()["error"]["fields"]["file"][0]
+    assert not Dataset.objects.exists()
