@@ -42,3 +42,12 @@ def fail(job, ctx):
 def hog(job, ctx):
     blocks = [np.ones(16 * 1024 * 1024, dtype=np.uint8) for _ in range(int(job.inputs.get("blocks", 32)))]
     return {"blocks": len(blocks)}
+
+
+@job_kind("test.stopped_then_transient", title="Is asked to stop, then hits a temporary error")
+def stopped_then_transient(job, ctx):
+    from apps.core.errors import TransientError
+    from apps.core.models import Job, JobStatus
+
+    Job.objects.filter(id=job.id).update(status=JobStatus.STOPPING)
+    raise TransientError("the database went away for a moment")

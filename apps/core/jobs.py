@@ -184,10 +184,14 @@ class _Heartbeat(threading.Thread):
             connection.close()
 
 
-def _finish(job_id: int, lease: uuid.UUID, **fields: Any) -> bool:
+def _finish(job_id: int, lease: uuid.UUID, only_if: str | None = None, **fields: Any) -> bool:
+    """Record an attempt's outcome, only while it still holds the lease (and the job has status only_if)."""
     fields.setdefault("ended_at", timezone.now())
     fields.setdefault("lease", None)
-    return bool(Job.objects.filter(id=job_id, lease=lease).update(**fields))
+    rows = Job.objects.filter(id=job_id, lease=lease)
+    if only_if:
+        rows = rows.filter(status=only_if)
+    return bool(rows.update(**fields))
 
 
 def _claim(job_id: int) -> tuple[Job, uuid.UUID] | None:
@@ -298,8 +302,12 @@ def job_execute(*, job_id: int) -> None:
         if _finish(job.id, lease, status=JobStatus.FAILED, error=message, message="Failed"):
             _log_quietly(job.id, message, "ERROR")
     except (TransientError, OperationalError) as error:
+        # A stop asked for meanwhile wins over the retry.
+        if _finish(job.id, lease, status=JobStatus.STOPPED, message="Stopped", only_if=JobStatus.STOPPING):
+            _log_quietly(job.id, "Stopped on request.")
+            return
         # Hand the job back so the task's retry (with backoff) can claim it again.
-        Job.objects.filter(id=job.id, lease=lease).update(
+        Job.objects.filter(id=job.id, lease=lease, status=JobStatus.IN_PROGRESS).update(
             status=JobStatus.PENDING, lease=None, attempt=F("attempt") - 1,
             message=f"Waiting to retry after a temporary problem: {error}"[:500],
         )
