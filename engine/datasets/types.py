@@ -278,7 +278,7 @@ def cast_table(table: pa.Table, types: dict[str, str]) -> pa.Table:
     return pa.Table.from_arrays(columns, names=table.column_names)
 
 
-def check_names(names: Sequence[str]) -> list[str]:
+def check_names(names: Sequence[str | None]) -> list[str]:
     """Column names with blanks named column_<n>; duplicates are refused, naming them."""
     cleaned = [str(name).strip() if name is not None else "" for name in names]
     cleaned = [name or f"column_{index + 1}" for index, name in enumerate(cleaned)]
