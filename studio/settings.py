@@ -252,6 +252,7 @@ LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 LOGIN_FAILURE_LIMIT = env_int("STUDIO_LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("STUDIO_LOGIN_FAILURE_WINDOW_SECONDS", 900)
+LOGIN_FAILURE_IP_LIMIT = env_int("STUDIO_LOGIN_FAILURE_IP_LIMIT", 4 * LOGIN_FAILURE_LIMIT)
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -102,8 +102,12 @@ def login_failure_record(*, username: str, ip: str | None) -> None:
 
 
 def login_is_blocked(*, username: str, ip: str | None) -> bool:
-    counts = cache.get_many(_failure_keys(username=username, ip=ip))
-    return any(count >= settings.LOGIN_FAILURE_LIMIT for count in counts.values())
+    """Blocked after LOGIN_FAILURE_LIMIT failures for one username, or LOGIN_FAILURE_IP_LIMIT from one address
+    (higher, because many people may share an address behind a proxy or NAT)."""
+    keys = _failure_keys(username=username, ip=ip)
+    counts = cache.get_many(keys)
+    limits = [settings.LOGIN_FAILURE_LIMIT, settings.LOGIN_FAILURE_IP_LIMIT]
+    return any(counts.get(key, 0) >= limit for key, limit in zip(keys, limits, strict=False))
 
 
 def login_failures_clear(*, username: str) -> None:

@@ -46,10 +46,16 @@ def test_it_answers_429_after_too_many_failures_for_a_username(client, make_user
 
 
 def test_it_answers_429_after_too_many_failures_from_one_address(client, make_user, settings):
-    settings.LOGIN_FAILURE_LIMIT = 3
+    settings.LOGIN_FAILURE_LIMIT, settings.LOGIN_FAILURE_IP_LIMIT = 3, 5
     make_user("ada")
     for name in ["x1", "x2", "x3"]:
         _login(client, name, "wrong-password", REMOTE_ADDR="10.0.0.7")
+    # Three failures under different names do not lock out everyone behind that address...
+    assert _login(client, "ada", REMOTE_ADDR="10.0.0.7").status_code == 302
+    client.post(reverse("accounts:logout"))
+    for name in ["x4", "x5"]:
+        _login(client, name, "wrong-password", REMOTE_ADDR="10.0.0.7")
+    # ...but five do, while other addresses are unaffected.
     assert _login(client, "ada", REMOTE_ADDR="10.0.0.7").status_code == 429
     assert _login(client, "ada", REMOTE_ADDR="10.0.0.8").status_code == 302
 
