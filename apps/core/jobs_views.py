@@ -3,6 +3,7 @@ with HTTP 286 once the job has ended)."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -103,4 +104,6 @@ def _with_artifacts(job: Job, values: dict[str, Any] | None) -> list[dict[str, A
     for row in rows:
         matches = UUID_RE.findall(row["value"]) if isinstance(row["value"], str) else []
         row["artifact"] = next((found[match] for match in matches if match in found), None)
+        if isinstance(row["value"], dict | list):
+            row["value"] = json.dumps(row["value"], ensure_ascii=False, default=str)
     return rows

@@ -15,6 +15,8 @@ def duration(value: timedelta | None) -> str:
     if value is None:
         return ""
     seconds = value.total_seconds()
+    if seconds < 0.1:
+        return f"{seconds * 1000:.0f} ms"
     if seconds < 60:
         return f"{seconds:.1f}s"
     minutes, secs = divmod(int(seconds), 60)

@@ -228,3 +228,21 @@ def test_a_job_created_through_the_service_appears_with_its_kind_title(client, p
     job_create(project=project, user=owner, kind="test.count", inputs={"n": 3})
     client.force_login(owner)
     assert "Count with checkpoints" in client.get("/jobs/").content.decode()
+
+
+def test_structured_inputs_show_as_json_and_short_durations_in_milliseconds(client, project):
+    from datetime import timedelta
+
+    from apps.core.models import JobStatus
+    from apps.core.services import job_create
+    from apps.core.templatetags.job_tags import duration
+
+    owner = project.memberships.get().user
+    job = job_create(project=project, user=owner, kind="test.count", inputs={"options": {"delimiter": ",", "header": True}})
+    job.status = JobStatus.FAILED
+    job.save()
+    client.force_login(owner)
+    page = client.get(f"/jobs/{job.id}/").content.decode()
+    assert "{&quot;delimiter&quot;: &quot;,&quot;, &quot;header&quot;: true}" in page
+    assert duration(timedelta(milliseconds=42)) == "42 ms"
+    assert duration(timedelta(seconds=3.25)) == "3.2s"
