@@ -46,6 +46,7 @@ class JobKind:
     soft_time_limit: int | None
     description: str
     memory_limit_mb: int | None = None
+    on_end: Callable[[Job], None] | None = None
 
 
 JOB_KINDS: dict[str, JobKind] = {}
@@ -53,15 +54,19 @@ JOB_KINDS: dict[str, JobKind] = {}
 
 def job_kind(
     name: str, *, title: str, queue: str = "default", soft_time_limit: int | None = None, description: str = "",
-    memory_limit_mb: int | None = None,
+    memory_limit_mb: int | None = None, on_end: Callable[[Job], None] | None = None,
 ) -> Callable[[Handler], Handler]:
-    """Register the handler of a kind of job. The handler returns the job's outputs (JSON) or None."""
+    """Register the handler of a kind of job. The handler returns the job's outputs (JSON) or None.
+
+    `on_end(job)` runs once the job has ended, however it ended (completed, failed in the handler, failed by
+    the reaper after its worker died, stopped before it started), so a kind can tidy what it owns."""
     if queue not in settings.CELERY_TASK_QUEUES_NAMES:
         raise ValueError(f"unknown queue {queue!r}")
 
     def register(handler: Handler) -> Handler:
         JOB_KINDS[name] = JobKind(
-            name, title, queue, handler, soft_time_limit, description or (handler.__doc__ or ""), memory_limit_mb
+            name, title, queue, handler, soft_time_limit, description or (handler.__doc__ or ""), memory_limit_mb,
+            on_end,
         )
         return handler
 
@@ -191,7 +196,22 @@ def _finish(job_id: int, lease: uuid.UUID, only_if: str | None = None, **fields:
     rows = Job.objects.filter(id=job_id, lease=lease)
     if only_if:
         rows = rows.filter(status=only_if)
-    return bool(rows.update(**fields))
+    finished = bool(rows.update(**fields))
+    if finished:
+        job_ended_notify(job_id=job_id)
+    return finished
+
+
+def job_ended_notify(*, job_id: int) -> None:
+    """Call the job kind's on_end hook; a failing hook is logged and never undoes the job's outcome."""
+    job = Job.objects.select_related("project", "owner").filter(id=job_id).first()
+    kind = JOB_KINDS.get(job.kind) if job else None
+    if job is None or kind is None or kind.on_end is None or not job.is_ended:
+        return
+    try:
+        kind.on_end(job)
+    except Exception:  # noqa: BLE001 - the outcome is saved already
+        logger.exception("the on_end hook of job %s (%s) failed", job_id, job.kind)
 
 
 def _claim(job_id: int) -> tuple[Job, uuid.UUID] | None:
@@ -376,6 +396,7 @@ def jobs_reap() -> dict[str, int]:
                 )
                 if done:
                     JobLog.objects.create(job=job, level="ERROR", message=attempts_exhausted_message(job))
+                    job_ended_notify(job_id=job.id)
                 counts["failed"] += done
                 continue
             done = Job.objects.filter(id=job.id, lease=job.lease, status=JobStatus.IN_PROGRESS).update(
@@ -390,9 +411,13 @@ def jobs_reap() -> dict[str, int]:
                 )
                 job_enqueue(job)
                 counts["requeued"] += 1
-    counts["stopped"] = Job.objects.filter(status=JobStatus.STOPPING, heartbeat_at__lt=stale).update(
-        status=JobStatus.STOPPED, lease=None, ended_at=now, message="Stopped (the worker had stopped responding)"
-    )
+    for job_id in Job.objects.filter(status=JobStatus.STOPPING, heartbeat_at__lt=stale).values_list("id", flat=True):
+        stopped = Job.objects.filter(id=job_id, status=JobStatus.STOPPING, heartbeat_at__lt=stale).update(
+            status=JobStatus.STOPPED, lease=None, ended_at=now, message="Stopped (the worker had stopped responding)"
+        )
+        if stopped:
+            job_ended_notify(job_id=job_id)
+            counts["stopped"] += 1
     resend_before = now - timedelta(seconds=10)
     for job in Job.objects.filter(status=JobStatus.PENDING, enqueued_at__isnull=True, created_at__lt=resend_before):
         job_enqueue(job)

@@ -12,7 +12,7 @@ from django.utils.text import slugify
 
 from .audit import audit_record
 from .errors import Conflict, UserError
-from .jobs import job_enqueue, job_kind_get
+from .jobs import job_ended_notify, job_enqueue, job_kind_get
 from .models import Job, JobLog, JobStatus, Membership, Project
 from .roles import Activity, Role
 from .selectors import require
@@ -102,6 +102,8 @@ def job_stop(*, job: Job, user) -> Job:
         job.save(update_fields=["status", "ended_at", "message", "stop_requested_by"])
         JobLog.objects.create(job=job, level="WARNING", message=f"Stop requested by {user.username}.")
         audit_record(actor=user, action="job.stop", project=job.project, summary=f"Stopped job {job.id}")
+        if job.is_ended:
+            job_ended_notify(job_id=job.id)
     return job
 
 

@@ -174,6 +174,16 @@ def _job_dataset(job: Job) -> Dataset:
     return dataset
 
 
+def dataset_import_ended(*, job: Job) -> None:
+    if job.status == JobStatus.COMPLETED:
+        return
+    dataset = Dataset.objects.filter(id=job.inputs.get("dataset_id"), project=job.project).first()
+    if dataset is not None and dataset.last_job_id == job.id:
+        reason = job.error or ("The import was stopped before it finished." if job.status == JobStatus.STOPPED
+                               else f"The import job ended as {job.get_status_display()}.")
+        _mark_failed(dataset, reason)
+
+
 def _mark_failed(dataset: Dataset, message: str) -> None:
     Dataset.objects.filter(id=dataset.id, status=DatasetStatus.IMPORTING).update(
         status=DatasetStatus.FAILED, error=message[:5000]
