@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
+from apps.core.artifacts import artifacts_sweep_incomplete
 from apps.core.errors import TransientError
 from apps.core.jobs import job_execute, job_give_up, jobs_reap
 
@@ -24,4 +25,6 @@ def run_job(self, job_id: int) -> None:
 
 @shared_task(name="jobs.reap", acks_late=True)
 def reap_jobs() -> dict[str, int]:
-    return jobs_reap()
+    counts = jobs_reap()
+    counts["incomplete_artifact_files_removed"] = artifacts_sweep_incomplete()
+    return counts

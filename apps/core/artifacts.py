@@ -149,3 +149,20 @@ def artifact_verify(artifact: Artifact) -> bool:
 def artifact_copy_to(artifact: Artifact, destination: Path) -> None:
     with artifact_open(artifact) as source, open(destination, "wb") as out:
         shutil.copyfileobj(source, out, CHUNK)
+
+
+def artifacts_sweep_incomplete(*, older_than_seconds: int = 24 * 3600) -> int:
+    """Remove temporary files left by writers that were killed mid-write. They were never renamed into
+    place nor registered, so nothing refers to them. Returns how many were removed."""
+    import time
+
+    tmp_dir = Path(settings.ARTIFACT_ROOT) / "tmp"
+    if not tmp_dir.is_dir():
+        return 0
+    cutoff = time.time() - older_than_seconds
+    removed = 0
+    for leftover in tmp_dir.iterdir():
+        if leftover.is_file() and not leftover.is_symlink() and leftover.stat().st_mtime < cutoff:
+            leftover.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -97,3 +97,21 @@ def test_a_damaged_copy_of_identical_content_is_repaired_by_the_next_write(proje
     artifact_path(first).write_bytes(b"damaged!")
     artifact_put_bytes(data=b"precious", project=project, name="b", media_type="text/plain", kind="upload")
     assert artifact_verify(first)
+
+
+def test_the_sweep_removes_only_old_leftovers_of_interrupted_writes(settings, tmp_path):
+    import os
+    import time
+
+    from apps.core.artifacts import artifacts_sweep_incomplete
+
+    settings.ARTIFACT_ROOT = tmp_path / "store"
+    tmp_dir = settings.ARTIFACT_ROOT / "tmp"
+    tmp_dir.mkdir(parents=True)
+    old, fresh = tmp_dir / "incoming-old", tmp_dir / "incoming-fresh"
+    old.write_bytes(b"partial")
+    fresh.write_bytes(b"being written now")
+    day_ago = time.time() - 2 * 24 * 3600
+    os.utime(old, (day_ago, day_ago))
+    assert artifacts_sweep_incomplete() == 1
+    assert not old.exists() and fresh.exists()
