@@ -43,6 +43,7 @@ def job_list_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = job_get(user=request.user, job_id=job_id)
+    request.project = job.project  # type: ignore[attr-defined] - the navigation then opens this project's areas
     return render(request, "core/job_detail.html", _live_context(request, job))
 
 
