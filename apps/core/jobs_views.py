@@ -106,5 +106,5 @@ def _with_artifacts(job: Job, values: dict[str, Any] | None) -> list[dict[str, A
         matches = UUID_RE.findall(row["value"]) if isinstance(row["value"], str) else []
         row["artifact"] = next((found[match] for match in matches if match in found), None)
         if isinstance(row["value"], dict | list):
-            row["value"] = json.dumps(row["value"], ensure_ascii=False, default=str)
+            row["value"] = json.dumps(row["value"], ensure_ascii=False, default=str, sort_keys=True)
     return rows

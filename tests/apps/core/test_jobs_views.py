@@ -238,11 +238,12 @@ def test_structured_inputs_show_as_json_and_short_durations_in_milliseconds(clie
     from apps.core.templatetags.job_tags import duration
 
     owner = project.memberships.get().user
-    job = job_create(project=project, user=owner, kind="test.count", inputs={"options": {"delimiter": ",", "header": True}})
+    job = job_create(project=project, user=owner, kind="test.count", inputs={"options": {"header": True, "delimiter": ","}})
     job.status = JobStatus.FAILED
     job.save()
     client.force_login(owner)
     page = client.get(f"/jobs/{job.id}/").content.decode()
+    # Keys sorted, so the display is the same whatever order the database keeps them in.
     assert "{&quot;delimiter&quot;: &quot;,&quot;, &quot;header&quot;: true}" in page
     assert duration(timedelta(milliseconds=42)) == "42 ms"
     assert duration(timedelta(seconds=3.25)) == "3.2s"
