@@ -1,0 +1,185 @@
+"""Running a flow: a list of steps, each a registered transform with parameters, fitted on the training rows
+and applied in order. The studio stores steps and fitted states as JSON; tests call these functions with a
+DataFrame."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine.runtime import JobContext
+
+from .errors import TransformError
+from .registry import params_check, transform_get
+
+# Resolves a "dataset" parameter (another dataset version, for joins and concatenation) to its frame.
+Resolver = Callable[[Any], pd.DataFrame]
+SPLIT_TRAIN = "train"
+
+
+@dataclass(frozen=True)
+class Step:
+    transform: str
+    params: dict[str, Any] = field(default_factory=dict)
+    enabled: bool = True
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Step:
+        return cls(str(data.get("transform", "")), dict(data.get("params") or {}), bool(data.get("enabled", True)))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"transform": self.transform, "params": self.params, "enabled": self.enabled}
+
+
+@dataclass
+class StepReport:
+    """What one step did on the preview sample, or why it failed."""
+
+    index: int
+    transform: str
+    enabled: bool
+    ok: bool = True
+    error: str = ""
+    error_param: str | None = None
+    rows: int = 0
+    columns: int = 0
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class FlowResult:
+    frame: pd.DataFrame  # the output of the last step that ran
+    states: list[dict[str, Any] | None]  # one per step: the fitted state, or None
+    reports: list[StepReport]
+    params: list[dict[str, Any]] = field(default_factory=list)  # as checked: defaults filled, types coerced
+
+    @property
+    def failed(self) -> StepReport | None:
+        return next((report for report in self.reports if not report.ok), None)
+
+
+def _no_datasets(reference: Any) -> pd.DataFrame:
+    raise TransformError(f"Dataset {reference!r} cannot be read here.")
+
+
+def _resolved(params: dict[str, Any], spec_params: Sequence[Any], resolve: Resolver) -> dict[str, Any]:
+    out = dict(params)
+    for param in spec_params:
+        if param.kind == "dataset" and out.get(param.name) is not None:
+            out[param.name] = resolve(out[param.name])
+    return out
+
+
+def _train_rows(frame: pd.DataFrame, split_column: str | None) -> pd.DataFrame:
+    if split_column is None or split_column not in frame.columns:
+        return frame
+    return frame[frame[split_column] == SPLIT_TRAIN]
+
+
+def _changed_columns(before: pd.DataFrame, after: pd.DataFrame) -> tuple[list[str], list[str], list[str]]:
+    old, new = set(before.columns), set(after.columns)
+    added = [column for column in after.columns if column not in old]
+    removed = [column for column in before.columns if column not in new]
+    changed: list[str] = []
+    same_rows = len(before) == len(after) and before.index.equals(after.index)
+    for column in after.columns:
+        if column in old:
+            if not same_rows or before[column].dtype != after[column].dtype:
+                changed.append(str(column))
+            elif not before[column].equals(after[column]):
+                changed.append(str(column))
+    return [str(c) for c in added], changed, [str(c) for c in removed]
+
+
+def flow_run(
+    frame: pd.DataFrame, steps: Sequence[Step], *, states: Sequence[dict[str, Any] | None] | None = None,
+    resolve: Resolver = _no_datasets, ctx: JobContext | None = None, stop_at_error: bool = True,
+    describe: bool = False,
+) -> FlowResult:
+    """Apply `steps` to `frame`. Stateful steps are fitted on the training rows (those a split step marked
+    "train", or all rows before any split) unless `states` gives their fitted state.
+
+    With `stop_at_error` False a failing step is reported and the rest are skipped, so the preview can show
+    the error at its step while the flow stays editable; otherwise the TransformError propagates.
+    `describe` fills each report's added/changed/removed columns (cheap on a preview sample)."""
+    current = frame
+    fitted: list[dict[str, Any] | None] = []
+    reports: list[StepReport] = []
+    checked_params: list[dict[str, Any]] = []
+    split_column: str | None = None
+    failed = False
+    for index, step in enumerate(steps):
+        report = StepReport(index, step.transform, step.enabled)
+        reports.append(report)
+        checked_params.append(dict(step.params))
+        if not step.enabled or failed:
+            fitted.append(states[index] if states is not None and index < len(states) else None)
+            report.ok = not failed or not step.enabled
+            if failed and step.enabled:
+                report.ok, report.error = False, "Not run: an earlier step failed."
+            continue
+        started = time.perf_counter()
+        try:
+            spec = transform_get(step.transform)
+            params = params_check(spec, step.params, [str(column) for column in current.columns])
+            checked_params[index] = params
+            runtime_params = _resolved(params, spec.params, resolve)
+            state: dict[str, Any] | None = states[index] if states is not None and index < len(states) else None
+            if spec.fit is not None and state is None:
+                train = _train_rows(current, split_column)
+                if train.empty:
+                    raise TransformError("There are no training rows to fit this step on.")
+                # Through JSON, as the fitted flow is stored and exported, so the studio and the exported
+                # script apply exactly the same state.
+                state = json.loads(json.dumps(spec.fit(train, runtime_params), allow_nan=True))
+            output = spec.function(current, runtime_params, state or {})
+            if not isinstance(output, pd.DataFrame):
+                raise TypeError(f"transform {spec.name} returned {type(output).__name__}")
+            if spec.marks_split:
+                split_column = str(params.get("column") or "split")
+        except TransformError as error:
+            report.ok, report.error, report.error_param = False, error.message, error.param
+            fitted.append(None)
+            failed = True
+            if stop_at_error:
+                raise TransformError(f"Step {index + 1} ({step.transform}): {error.message}", param=error.param)
+            continue
+        except (ValueError, TypeError, KeyError, ZeroDivisionError, OverflowError, MemoryError) as error:
+            # pandas and numpy explain most bad combinations (a cast that cannot hold, a join on mixed types)
+            # in their own words: show them at the step rather than as a crash.
+            message = f"This step could not run on the data: {type(error).__name__}: {error}"
+            report.ok, report.error = False, message
+            fitted.append(None)
+            failed = True
+            if stop_at_error:
+                raise TransformError(f"Step {index + 1} ({step.transform}): {message}")
+            continue
+        report.seconds = time.perf_counter() - started
+        if describe:
+            report.added, report.changed, report.removed = _changed_columns(current, output)
+        current = output
+        report.rows, report.columns = len(current), len(current.columns)
+        fitted.append(state)
+        if ctx is not None:
+            ctx.raise_if_stopped()
+            ctx.progress(100.0 * (index + 1) / max(1, len(steps)), f"Step {index + 1} of {len(steps)}: {step.transform}")
+    return FlowResult(current, fitted, reports, checked_params)
+
+
+def sample_rows(frame: pd.DataFrame, *, rows: int = 10_000, method: str = "first", seed: int = 0) -> pd.DataFrame:
+    """The preview sample: the first `rows` rows, or `rows` drawn at random (in their original order)."""
+    if len(frame) <= rows:
+        return frame
+    if method == "random":
+        chosen = np.sort(np.random.default_rng(seed).choice(len(frame), size=rows, replace=False))
+        return frame.iloc[chosen]
+    return frame.iloc[:rows]

@@ -1,0 +1,3 @@
+"""Importing this package registers every transform family."""
+
+from . import columns  # noqa: F401
