@@ -30,4 +30,5 @@ lint: $(STAMP)
 	$(BIN)/bandit -q -r apps engine studio workers -x tests -ll
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/run.py
