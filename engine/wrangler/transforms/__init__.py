@@ -1,3 +1,5 @@
-"""Importing this package registers every transform family."""
+"""Importing this package registers every transform family (one import line per family module)."""
+# ruff: noqa: I001
 
 from . import columns  # noqa: F401
+from . import numeric  # noqa: F401
