@@ -2,4 +2,5 @@
 # ruff: noqa: I001
 
 from . import columns  # noqa: F401
+from . import missing  # noqa: F401
 from . import numeric  # noqa: F401
