@@ -5,3 +5,4 @@ from . import categorical  # noqa: F401
 from . import columns  # noqa: F401
 from . import missing  # noqa: F401
 from . import numeric  # noqa: F401
+from . import outliers  # noqa: F401
