@@ -6,3 +6,4 @@ from . import columns  # noqa: F401
 from . import missing  # noqa: F401
 from . import numeric  # noqa: F401
 from . import outliers  # noqa: F401
+from . import text  # noqa: F401
