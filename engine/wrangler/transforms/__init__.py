@@ -1,3 +1,6 @@
-"""Importing this package registers every transform family."""
+"""Importing this package registers every transform family (one import line per family module)."""
+# ruff: noqa: I001
 
 from . import columns  # noqa: F401
+from . import formula_columns  # noqa: F401
+from . import rows  # noqa: F401
