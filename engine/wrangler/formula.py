@@ -229,7 +229,7 @@ def formula_evaluate(df: pd.DataFrame, expression: str) -> Any:
             return coalesce(args)
         if name in ("year", "month", "day", "hour", "weekday"):
             parts = dates(first).dt
-            return (parts.weekday if name == "weekday" else getattr(parts, name)).astype("Int64")
+            return (parts.day_of_week if name == "weekday" else getattr(parts, name)).astype("Int64")
         if name == "number":
             return pd.to_numeric(series(first), errors="coerce") if isinstance(first, pd.Series) else (
                 numeric(first, "number()"))

@@ -4,3 +4,5 @@
 from . import columns  # noqa: F401
 from . import formula_columns  # noqa: F401
 from . import rows  # noqa: F401
+from . import datetime  # noqa: F401
+from . import time_series  # noqa: F401
