@@ -6,3 +6,5 @@ from . import formula_columns  # noqa: F401
 from . import rows  # noqa: F401
 from . import datetime  # noqa: F401
 from . import time_series  # noqa: F401
+from . import combine  # noqa: F401
+from . import reshape  # noqa: F401
