@@ -8,3 +8,7 @@ from . import datetime  # noqa: F401
 from . import time_series  # noqa: F401
 from . import combine  # noqa: F401
 from . import reshape  # noqa: F401
+from . import balance  # noqa: F401
+from . import dimensionality  # noqa: F401
+from . import clean_categories  # noqa: F401
+from . import split  # noqa: F401

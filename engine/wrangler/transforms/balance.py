@@ -1,0 +1,116 @@
+"""Balance: even out the classes of a target column by repeating, dropping or synthesising rows. These change
+the rows, so they belong after a split step: flow steps after the split see only what they are given."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import TransformError
+from ..registry import TRANSFORMS, Param, transform
+
+FAMILY = "Balance"
+
+
+def class_positions(df: pd.DataFrame, target: str) -> dict[Any, np.ndarray]:
+    """Row positions of each class of `target` (missing targets are in no class), in a stable order."""
+    values = df[target]
+    if values.isna().all():
+        raise TransformError(f"Column {target!r} has no values to balance.", param="target")
+    codes, classes = pd.factorize(values, sort=True)
+    return {classes[code]: np.flatnonzero(codes == code) for code in range(len(classes))}
+
+
+class_positions.uses = (TransformError,)  # type: ignore[attr-defined]
+
+
+@transform("random_oversample", family=FAMILY,
+           description="Repeat randomly chosen rows of the smaller classes until every class has as many rows as "
+                       "the largest.",
+           params=[Param("target", "column"), Param("seed", "integer", default=0, required=False)],
+           example={"target": "churned", "seed": 0}, row_local=False, uses=(TransformError, class_positions))
+def random_oversample(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd.DataFrame:
+    rng = np.random.default_rng(int(params["seed"]))
+    groups = class_positions(df, params["target"])
+    largest = max(len(positions) for positions in groups.values())
+    extra = [rng.choice(positions, size=largest - len(positions), replace=True) for positions in groups.values()]
+    added = np.concatenate(extra) if extra else np.array([], dtype=int)
+    return pd.concat([df, df.iloc[added]], ignore_index=True)
+
+
+@transform("random_undersample", family=FAMILY,
+           description="Keep a random subset of the larger classes so that every class has as many rows as the "
+                       "smallest; rows keep their order.",
+           params=[Param("target", "column"), Param("seed", "integer", default=0, required=False)],
+           example={"target": "churned", "seed": 0}, row_local=False, uses=(TransformError, class_positions))
+def random_undersample(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd.DataFrame:
+    rng = np.random.default_rng(int(params["seed"]))
+    groups = class_positions(df, params["target"])
+    smallest = min(len(positions) for positions in groups.values())
+    kept = np.sort(np.concatenate([rng.choice(positions, size=smallest, replace=False)
+                                   for positions in groups.values()]))
+    return df.iloc[kept].reset_index(drop=True)
+
+
+@transform("smote", family=FAMILY,
+           description="Add synthetic rows to the smaller classes (SMOTE): each lies between a row and one of its "
+                       "nearest neighbours of the same class on the number columns; other columns copy the nearer "
+                       "of the two.",
+           params=[Param("target", "column"),
+                   Param("k_neighbors", "integer", default=5, required=False, minimum=1, maximum=100),
+                   Param("seed", "integer", default=0, required=False)],
+           example={"target": "churned", "k_neighbors": 5, "seed": 0}, row_local=False,
+           uses=(TransformError, class_positions))
+def smote(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd.DataFrame:
+    from sklearn.neighbors import NearestNeighbors
+
+    target, k = params["target"], int(params["k_neighbors"])
+    rng = np.random.default_rng(int(params["seed"]))
+    groups = class_positions(df, target)
+    numbers = [column for column in df.columns if column != target
+               and pd.api.types.is_numeric_dtype(df[column].dtype) and not pd.api.types.is_bool_dtype(df[column].dtype)]
+    if not numbers:
+        raise TransformError("SMOTE needs number columns to place new rows between neighbours; this data has none. "
+                             "Use random_oversample instead.", param="target")
+    raw = df[numbers].astype("float64").to_numpy()
+    # Neighbours are found on standardised values with gaps filled by the median, so no column dominates.
+    medians = np.nan_to_num(np.nanmedian(raw, axis=0))
+    filled = np.where(np.isnan(raw), medians, raw)
+    scale = filled.std(axis=0)
+    scaled = (filled - filled.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
+    largest = max(len(positions) for positions in groups.values())
+    bases, partners, gaps = [], [], []
+    for label, positions in groups.items():
+        needed = largest - len(positions)
+        if needed == 0:
+            continue
+        if len(positions) <= k:
+            raise TransformError(f"Class {label!r} of {target!r} has {len(positions)} rows; SMOTE with "
+                                 f"{k} neighbours needs at least {k + 1}. Lower k neighbors or use "
+                                 f"random_oversample.", param="k_neighbors")
+        finder = NearestNeighbors(n_neighbors=k + 1).fit(scaled[positions])
+        neighbours = finder.kneighbors(scaled[positions], return_distance=False)[:, 1:]
+        chosen = rng.integers(0, len(positions), size=needed)
+        picks = neighbours[chosen, rng.integers(0, k, size=needed)]
+        bases.append(positions[chosen])
+        partners.append(positions[picks])
+        gaps.append(rng.random(needed))
+    if not bases:
+        return df.reset_index(drop=True)
+    base, partner, gap = np.concatenate(bases), np.concatenate(partners), np.concatenate(gaps)
+    synthetic = df.iloc[np.where(gap < 0.5, base, partner)].reset_index(drop=True)
+    between = raw[base] + gap[:, None] * (raw[partner] - raw[base])
+    # Where one of the pair has no value, the synthetic row takes the other's.
+    between = np.where(np.isnan(between), np.where(np.isnan(raw[base]), raw[partner], raw[base]), between)
+    for index, column in enumerate(numbers):
+        values = pd.Series(between[:, index])
+        if pd.api.types.is_integer_dtype(df[column].dtype):
+            values = values.round()
+            values = values.astype(df[column].dtype) if not values.isna().any() else values.astype("Int64")
+        synthetic[column] = values.to_numpy() if values.dtype == "float64" else values
+    return pd.concat([df, synthetic], ignore_index=True)
+
+
+TRANSFORMS["smote"].extra["needs_sklearn"] = True
