@@ -151,9 +151,28 @@ def formula_evaluate(df: pd.DataFrame, expression: str) -> Any:
         return pd.to_datetime(series(value), errors="coerce")
 
     def condition(value: Any) -> Any:
+        """True/False per row; a missing condition counts as false."""
         if isinstance(value, pd.Series):
+            if not pd.api.types.is_bool_dtype(value.dtype):
+                raise fail("and, or, not and 'if' need conditions, such as age > 18 or isnull(city); "
+                           f"got {value.dtype} values.")
             return value.astype("boolean").fillna(False).astype(bool)
-        return bool(value) if value is not None else False
+        if value is not None and not isinstance(value, bool):
+            raise fail(f"and, or, not and 'if' need conditions, such as age > 18; got {value!r}.")
+        return bool(value)
+
+    def kind(value: Any) -> str:
+        if isinstance(value, pd.Series):
+            if value.isna().all():
+                return "missing"
+            if pd.api.types.is_bool_dtype(value.dtype):
+                return "condition"
+            if pd.api.types.is_numeric_dtype(value.dtype):
+                return "number"
+            return "date" if pd.api.types.is_datetime64_any_dtype(value.dtype) else "text"
+        if value is None:
+            return "missing"
+        return {bool: "condition", int: "number", float: "number", str: "text"}.get(type(value), "text")
 
     def pairwise(values: list[Any], pick: Any) -> Any:
         first = series(numeric(values[0], "min/max"))
@@ -326,6 +345,11 @@ def formula_evaluate(df: pd.DataFrame, expression: str) -> Any:
             return compare(node)
         if isinstance(node, ast.IfExp):
             test, body, orelse = walk(node.test), walk(node.body), walk(node.orelse)
+            kinds = {kind(body), kind(orelse)} - {"missing"}
+            if len(kinds) > 1:
+                # A column must hold one kind of value to be stored.
+                raise fail(f"Both sides of 'x if condition else y' must be of one kind; here they are "
+                           f"{' and '.join(sorted(kinds))}. Use text(...) or number(...) to convert one.")
             if not any(isinstance(value, pd.Series) for value in (test, body, orelse)):
                 return body if condition(test) else orelse
             return series(body).where(series(condition(test)), series(orelse))
@@ -340,6 +364,11 @@ def formula_evaluate(df: pd.DataFrame, expression: str) -> Any:
         raise fail("The formula is too deeply nested.") from None
     except OverflowError:
         raise fail("A number in the formula is too large.") from None
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**63 - 1:
+        try:
+            return float(value)
+        except OverflowError:
+            raise fail("The result is too large to store.") from None
     return value
 
 

@@ -57,7 +57,7 @@ def cluster_categories(df: pd.DataFrame, params: dict[str, Any], state: dict[str
         if value in mapping:
             return mapping[value]
         # A spelling not seen in the training rows still joins its key's cluster.
-        return by_key.get(fingerprint(value), value) if by_key else value
+        return by_key.get(fingerprint(value), value) if by_key else value  # "" is never a key
 
     values = df[column]
     out = df.copy(deep=False)
@@ -76,7 +76,10 @@ def cluster_categories_fit(df: pd.DataFrame, params: dict[str, Any]) -> dict[str
     if params["method"] == "key_collision":
         by_key: dict[str, str] = {}
         for value, _ in ranked:
-            canonical = by_key.setdefault(fingerprint(value), value)
+            key = fingerprint(value)
+            if not key:  # only punctuation or spaces: nothing to compare on
+                continue
+            canonical = by_key.setdefault(key, value)
             if canonical != value:
                 mapping[value] = canonical
         return {"mapping": mapping, "by_key": by_key}

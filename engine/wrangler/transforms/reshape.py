@@ -64,6 +64,10 @@ def pivot(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd
                              f"raise max columns.", param="columns")
     if columns in index or values in index or columns == values:
         raise TransformError("The index, columns and values must be different columns.", param="columns")
+    numeric = pd.api.types.is_numeric_dtype(df[values].dtype) and not pd.api.types.is_bool_dtype(df[values].dtype)
+    if params["aggregation"] in ("mean", "sum", "median", "std") and not numeric:
+        raise TransformError(f"{params['aggregation']} needs a number column; {values!r} is not. Use count, "
+                             f"nunique, first or last.", param="aggregation")
     table = df.pivot_table(index=index, columns=columns, values=values, aggfunc=params["aggregation"],
                            dropna=False, observed=True, sort=True)
     table.columns = [f"{columns}_{value}" for value in table.columns]

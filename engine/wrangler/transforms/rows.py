@@ -22,9 +22,11 @@ FAMILY = "Rows"
 def filter_rows(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd.DataFrame:
     condition = formula_evaluate(df, params["expression"])
     if not isinstance(condition, pd.Series):
-        condition = pd.Series([condition] * len(df), index=df.index, dtype="object")
-    values = condition.dropna()
-    if not (pd.api.types.is_bool_dtype(condition.dtype) or values.map(lambda value: isinstance(value, bool | np.bool_)).all()):
+        if not isinstance(condition, bool):
+            raise TransformError("The filter must be a condition that is true or false for each row, for example "
+                                 "age >= 18.", param="expression")
+        condition = pd.Series([condition] * len(df), index=df.index, dtype="bool")
+    if not pd.api.types.is_bool_dtype(condition.dtype):
         raise TransformError("The filter must be a condition that is true or false for each row, for example "
                              "age >= 18 or contains(city, \"Par\").", param="expression")
     keep = condition.astype("boolean").fillna(False).astype(bool)

@@ -155,7 +155,7 @@ def fill_time_gaps(df: pd.DataFrame, params: dict[str, Any], state: dict[str, An
     if len(grid) > 1_000_000:
         raise TransformError(f"Filling gaps at {rule!r} would add {len(grid)} rows; choose a coarser frequency.",
                              param="frequency")
-    missing = grid[~grid.isin(set(present))]
+    missing = grid[~grid.isin(present)]
     added = pd.DataFrame({time_column: missing.to_numpy()})
     combined = pd.concat([df.reset_index(drop=True), added], ignore_index=True)
     new = pd.Series([False] * len(df) + [True] * len(added))

@@ -112,3 +112,35 @@ def test_formula_column_and_filter_rows_use_the_language(frame):
 def test_filter_rows_refuses_a_formula_that_is_not_a_condition(frame):
     with pytest.raises(TransformError, match="must be a condition"):
         flow_run(frame, [Step("filter_rows", {"expression": "income / 12"})])
+
+
+def test_both_sides_of_a_choice_must_be_of_one_kind(frame):
+    with pytest.raises(TransformError, match="must be of one kind"):
+        formula_evaluate(frame, '"old" if age > 60 else 0')
+
+
+def test_and_or_not_need_conditions(frame):
+    with pytest.raises(TransformError, match="need conditions"):
+        formula_evaluate(frame, "age and income")
+
+
+def test_an_exported_script_evaluates_formulas_like_the_studio(frame, tmp_path, monkeypatch):
+    import runpy
+    import sys
+
+    from engine.wrangler.export import flow_export_script
+
+    frame = frame.drop(columns=["when"])
+    steps = [Step("formula_column", {"new_column": "label", "expression":
+                                     'upper(`first name`) + "-" + fillna(strip(city), "?") if age >= 18 else "minor"'}),
+             Step("formula_column", {"new_column": "x", "expression": "round(log(coalesce(income, 1)) ** 2, 3)"}),
+             Step("filter_rows", {"expression": "not contains(label, \"DI\")"})]
+    result = flow_run(frame, steps)
+    assert result.frame["label"].tolist() == ["minor", "BOB-paris", "minor"]
+    script = tmp_path / "flow.py"
+    script.write_text(flow_export_script(result, steps))
+    frame.to_parquet(tmp_path / "in.parquet", index=False)
+    monkeypatch.setattr(sys, "argv", ["flow.py", str(tmp_path / "in.parquet"), str(tmp_path / "out.parquet")])
+    runpy.run_path(str(script), run_name="__main__")
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out.parquet"),
+                                  result.frame.reset_index(drop=True))
