@@ -6,9 +6,9 @@ allowlist of nodes is walked.
     age >= 18 and city == "Paris"          comparisons, and / or / not
     `first name` + " " + col("last name")  awkward column names
     "adult" if age >= 18 else "minor"       conditions
-    round(log(income), 2), coalesce(a, b)   a fixed table of functions (see FORMULA_FUNCTIONS)
+    round(log(income), 2), coalesce(a, b)   a fixed table of functions (formula_functions())
 
-Both functions below are copied into exported scripts (transforms name them in `uses=`), so they hold their
+The functions below are copied into exported scripts (transforms name them in `uses=`), so they hold their
 own tables and import nothing but pandas, numpy and the standard library.
 """
 
@@ -21,11 +21,14 @@ import pandas as pd
 
 from .errors import TransformError
 
-FORMULA_FUNCTIONS = (
-    "abs", "round", "floor", "ceil", "log", "log10", "exp", "sqrt", "min", "max", "lower", "upper", "strip",
-    "len", "contains", "startswith", "endswith", "replace", "isnull", "notnull", "fillna", "coalesce", "year",
-    "month", "day", "hour", "weekday", "number", "text", "col",
-)
+
+def formula_functions() -> tuple[str, ...]:
+    """The functions a formula may call (the flow builder lists them)."""
+    return (
+        "abs", "round", "floor", "ceil", "log", "log10", "exp", "sqrt", "min", "max", "lower", "upper", "strip",
+        "len", "contains", "startswith", "endswith", "replace", "isnull", "notnull", "fillna", "coalesce", "year",
+        "month", "day", "hour", "weekday", "number", "text", "col",
+    )
 
 
 def formula_tree(expression: str) -> Any:
@@ -33,11 +36,7 @@ def formula_tree(expression: str) -> Any:
     Backtick-quoted names (`my column`) become col("my column") calls."""
     import ast
 
-    functions = {
-        "abs", "round", "floor", "ceil", "log", "log10", "exp", "sqrt", "min", "max", "lower", "upper", "strip",
-        "len", "contains", "startswith", "endswith", "replace", "isnull", "notnull", "fillna", "coalesce", "year",
-        "month", "day", "hour", "weekday", "number", "text", "col",
-    }
+    functions = set(formula_functions())
     if not isinstance(expression, str) or not expression.strip():
         raise TransformError("Write a formula, for example: income / 12.", param="expression")
     if len(expression) > 2000:
@@ -252,7 +251,9 @@ def formula_evaluate(df: pd.DataFrame, expression: str) -> Any:
         if name == "number":
             return pd.to_numeric(series(first), errors="coerce") if isinstance(first, pd.Series) else (
                 numeric(first, "number()"))
-        return text(first)  # "text"
+        if name == "text":
+            return text(first)
+        raise fail(f"The function {name!r} is not available in formulas.")
 
     arithmetic = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
                   ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
@@ -372,5 +373,5 @@ def formula_evaluate(df: pd.DataFrame, expression: str) -> Any:
     return value
 
 
-formula_tree.uses = (TransformError,)  # type: ignore[attr-defined]
+formula_tree.uses = (TransformError, formula_functions)  # type: ignore[attr-defined]
 formula_evaluate.uses = (TransformError, formula_tree)  # type: ignore[attr-defined]

@@ -1,5 +1,7 @@
-"""Balance: even out the classes of a target column by repeating, dropping or synthesising rows. These change
-the rows, so they belong after a split step: flow steps after the split see only what they are given."""
+"""Balance: even out the classes of a target column by repeating, dropping or synthesising rows.
+
+After a split step only the training rows are balanced: repeating or synthesising validation and test rows
+would make the evaluation lie about the model. The other rows pass through unchanged."""
 
 from __future__ import annotations
 
@@ -14,11 +16,15 @@ from ..registry import TRANSFORMS, Param, transform
 FAMILY = "Balance"
 
 
-def class_positions(df: pd.DataFrame, target: str) -> dict[Any, np.ndarray]:
-    """Row positions of each class of `target` (missing targets are in no class), in a stable order."""
+def class_positions(df: pd.DataFrame, target: str, split_column: str | None) -> dict[Any, np.ndarray]:
+    """Row positions of each class of `target` among the rows to balance: those marked "train" when
+    `split_column` is in the data, else all. Missing targets are in no class."""
     values = df[target]
+    if split_column and split_column in df.columns:
+        values = values.where(df[split_column] == "train")
     if values.isna().all():
-        raise TransformError(f"Column {target!r} has no values to balance.", param="target")
+        raise TransformError(f"Column {target!r} has no values to balance"
+                             f"{' in the training rows' if split_column in df.columns else ''}.", param="target")
     codes, classes = pd.factorize(values, sort=True)
     return {classes[code]: np.flatnonzero(codes == code) for code in range(len(classes))}
 
@@ -29,11 +35,13 @@ class_positions.uses = (TransformError,)  # type: ignore[attr-defined]
 @transform("random_oversample", family=FAMILY,
            description="Repeat randomly chosen rows of the smaller classes until every class has as many rows as "
                        "the largest.",
-           params=[Param("target", "column"), Param("seed", "integer", default=0, required=False)],
+           params=[Param("target", "column"), Param("seed", "integer", default=0, required=False),
+                   Param("split_column", "string", default="split", required=False,
+                         help="when the data has this column, only its train rows are balanced")],
            example={"target": "churned", "seed": 0}, row_local=False, uses=(TransformError, class_positions))
 def random_oversample(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd.DataFrame:
     rng = np.random.default_rng(int(params["seed"]))
-    groups = class_positions(df, params["target"])
+    groups = class_positions(df, params["target"], params.get("split_column"))
     largest = max(len(positions) for positions in groups.values())
     extra = [rng.choice(positions, size=largest - len(positions), replace=True) for positions in groups.values()]
     added = np.concatenate(extra) if extra else np.array([], dtype=int)
@@ -43,14 +51,18 @@ def random_oversample(df: pd.DataFrame, params: dict[str, Any], state: dict[str,
 @transform("random_undersample", family=FAMILY,
            description="Keep a random subset of the larger classes so that every class has as many rows as the "
                        "smallest; rows keep their order.",
-           params=[Param("target", "column"), Param("seed", "integer", default=0, required=False)],
+           params=[Param("target", "column"), Param("seed", "integer", default=0, required=False),
+                   Param("split_column", "string", default="split", required=False,
+                         help="when the data has this column, only its train rows are balanced")],
            example={"target": "churned", "seed": 0}, row_local=False, uses=(TransformError, class_positions))
 def random_undersample(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd.DataFrame:
     rng = np.random.default_rng(int(params["seed"]))
-    groups = class_positions(df, params["target"])
+    groups = class_positions(df, params["target"], params.get("split_column"))
     smallest = min(len(positions) for positions in groups.values())
-    kept = np.sort(np.concatenate([rng.choice(positions, size=smallest, replace=False)
-                                   for positions in groups.values()]))
+    dropped = [np.setdiff1d(positions, rng.choice(positions, size=smallest, replace=False))
+               for positions in groups.values()]
+    # Rows outside the classes (missing target, validation and test rows) are kept.
+    kept = np.setdiff1d(np.arange(len(df)), np.concatenate(dropped))
     return df.iloc[kept].reset_index(drop=True)
 
 
@@ -60,7 +72,9 @@ def random_undersample(df: pd.DataFrame, params: dict[str, Any], state: dict[str
                        "of the two.",
            params=[Param("target", "column"),
                    Param("k_neighbors", "integer", default=5, required=False, minimum=1, maximum=100),
-                   Param("seed", "integer", default=0, required=False)],
+                   Param("seed", "integer", default=0, required=False),
+                   Param("split_column", "string", default="split", required=False,
+                         help="when the data has this column, only its train rows are balanced")],
            example={"target": "churned", "k_neighbors": 5, "seed": 0}, row_local=False,
            uses=(TransformError, class_positions))
 def smote(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd.DataFrame:
@@ -68,7 +82,7 @@ def smote(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd
 
     target, k = params["target"], int(params["k_neighbors"])
     rng = np.random.default_rng(int(params["seed"]))
-    groups = class_positions(df, target)
+    groups = class_positions(df, target, params.get("split_column"))
     numbers = [column for column in df.columns if column != target
                and pd.api.types.is_numeric_dtype(df[column].dtype) and not pd.api.types.is_bool_dtype(df[column].dtype)]
     if not numbers:

@@ -36,7 +36,9 @@ def value_kind(values: pd.Series) -> str:
                    Param("how", "choice", choices=("inner", "left", "right", "outer"), default="left",
                          required=False),
                    Param("suffix", "string", default="_other", required=False,
-                         help="added to the other dataset's columns whose names are taken")],
+                         help="added to the other dataset's columns whose names are taken"),
+                   Param("max_rows", "integer", default=10_000_000, required=False, minimum=1,
+                         help="refuse a join whose repeated keys would make more rows than this")],
            example={"other": "other", "left_on": ["city"], "right_on": ["city"], "how": "left"},
            row_local=False, uses=(TransformError, value_kind))
 def join(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd.DataFrame:
@@ -57,6 +59,16 @@ def join(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd.
                 f"Cannot join {left!r} ({left_kind}, {df[left].dtype}) with {right!r} of the other dataset "
                 f"({right_kind}, {other[right].dtype}): the keys must have the same type. Add a cast_column step "
                 f"to make them match (on this data, or on the other dataset's flow).", param="left_on")
+    # Keys repeated on both sides multiply rows; refuse a join that would blow up rather than run out of memory.
+    left_counts = df.groupby(left_on, dropna=False).size().rename("left_rows").reset_index()
+    right_counts = other.groupby(right_on, dropna=False).size().rename("right_rows").reset_index()
+    matched = left_counts.merge(right_counts, left_on=left_on, right_on=right_on)
+    rows = int((matched["left_rows"] * matched["right_rows"]).sum())
+    limit = int(params.get("max_rows") or 10_000_000)
+    if rows > limit:
+        raise TransformError(f"This join would make {rows:,} matched rows: the keys repeat on both sides. Join on "
+                             f"more columns, drop_duplicates on the other dataset's keys first, or raise max rows.",
+                             param="left_on")
     suffix = params.get("suffix") or "_other"
     joined = df.merge(other, how=params["how"], left_on=left_on, right_on=right_on, suffixes=("", suffix))
     return joined.reset_index(drop=True)

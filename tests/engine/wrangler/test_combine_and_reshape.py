@@ -84,3 +84,10 @@ def test_unnest_json_makes_columns_and_treats_invalid_rows_as_missing():
     assert out["data_b"].isna().tolist() == [False, True, True, True]
     with pytest.raises(TransformError, match="1 rows of 'data' are not JSON objects"):
         run(frame, "unnest_json", column="data", on_invalid="fail")
+
+
+def test_a_join_whose_repeated_keys_would_multiply_rows_is_refused():
+    frame = pd.DataFrame({"key": ["k"] * 300, "x": range(300)})
+    with pytest.raises(TransformError, match="90,000 matched rows"):
+        flow_run(frame, [Step("join", {"other": "same", "left_on": ["key"], "max_rows": 1000})],
+                 resolve=lambda reference: frame)

@@ -87,3 +87,17 @@ def test_pca_matches_scikit_learn_up_to_sign():
     expected = PCA(2).fit_transform(frame.to_numpy(dtype="float64"))
     for index in range(2):
         assert np.allclose(np.abs(out[f"pc{index + 1}"]), np.abs(expected[:, index]))
+
+
+@pytest.mark.parametrize("transform", ["random_oversample", "random_undersample", "smote"])
+def test_after_a_split_only_the_training_rows_are_balanced(transform):
+    frame = sample_frame()
+    steps = [Step("split_data", {"method": "stratified", "target": "churned", "seed": 0}),
+             Step(transform, {"target": "churned", "seed": 0})]
+    out = flow_run(frame, steps).frame
+    split = flow_run(frame, steps[:1]).frame
+    for part in ("validation", "test"):
+        pd.testing.assert_frame_equal(out[out["split"] == part].reset_index(drop=True),
+                                      split[split["split"] == part].reset_index(drop=True))
+    counts = out.loc[out["split"] == "train", "churned"].value_counts()
+    assert counts["yes"] == counts["no"]
