@@ -83,7 +83,7 @@ def cluster_categories_fit(df: pd.DataFrame, params: dict[str, Any]) -> dict[str
             if canonical != value:
                 mapping[value] = canonical
         return {"mapping": mapping, "by_key": by_key}
-    if len(ranked) > 3000:
+    if len(ranked) > 1000:
         raise TransformError(f"{params['column']!r} has {len(ranked)} distinct values; edit distance compares every "
                              f"pair and would be too slow. Use key_collision.", param="method")
     limit = int(params["max_distance"])

@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..errors import TransformError
 from ..registry import Param, transform
+from .combine import value_kind
 
 FAMILY = "Reshape"
 FUNCTIONS = ("mean", "sum", "min", "max", "median", "std", "count", "nunique", "first", "last")
@@ -81,8 +82,14 @@ def pivot(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd
                    Param("variable_name", "string", default="variable", required=False),
                    Param("value_name", "string", default="value", required=False)],
            example={"id_columns": ["customer_id"], "value_columns": ["age", "income", "visits"]},
-           row_local=False)
+           row_local=False, uses=(TransformError, value_kind))
 def melt(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd.DataFrame:
+    melted = params.get("value_columns") or [column for column in df.columns if column not in params["id_columns"]]
+    kinds = {value_kind(df[column]) for column in melted}
+    if len(kinds) > 1:
+        # One value column holds them all, so it must be of one kind to be stored.
+        raise TransformError(f"The melted columns hold {' and '.join(sorted(kinds))} values; melt columns of one "
+                             f"kind, or cast them to text first with cast_column.", param="value_columns")
     return df.melt(id_vars=list(params["id_columns"]), value_vars=params.get("value_columns") or None,
                    var_name=params["variable_name"], value_name=params["value_name"], ignore_index=True)
 

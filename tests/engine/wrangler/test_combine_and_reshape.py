@@ -91,3 +91,8 @@ def test_a_join_whose_repeated_keys_would_multiply_rows_is_refused():
     with pytest.raises(TransformError, match="90,000 matched rows"):
         flow_run(frame, [Step("join", {"other": "same", "left_on": ["key"], "max_rows": 1000})],
                  resolve=lambda reference: frame)
+
+
+def test_melt_refuses_columns_of_different_kinds():
+    with pytest.raises(TransformError, match="number and text"):
+        run(sample_frame(), "melt", id_columns=["customer_id"], value_columns=["age", "city"])
