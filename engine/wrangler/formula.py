@@ -124,7 +124,7 @@ def formula_evaluate(df: pd.DataFrame, expression: str) -> Any:
     def series(value: Any) -> pd.Series:
         if isinstance(value, pd.Series):
             return value
-        return pd.Series([value] * len(df), index=df.index)
+        return pd.Series(value, index=df.index, dtype=None if value is not None else "object")
 
     def column(name: Any) -> pd.Series:
         if not isinstance(name, str) or name not in df.columns:
@@ -224,9 +224,9 @@ def formula_evaluate(df: pd.DataFrame, expression: str) -> Any:
                         "log": positive(np.log), "log10": positive(np.log10)}[name]
             return elementwise(first, function, f"{name}()")
         if name == "min":
-            return pairwise(args, np.fmin)
+            return pairwise(args, np.minimum)  # a missing value stays missing
         if name == "max":
-            return pairwise(args, np.fmax)
+            return pairwise(args, np.maximum)
         if name in ("lower", "upper", "strip", "len"):
             return string_method(first, name)
         if name in ("contains", "startswith", "endswith"):
@@ -249,8 +249,12 @@ def formula_evaluate(df: pd.DataFrame, expression: str) -> Any:
             parts = dates(first).dt
             return (parts.day_of_week if name == "weekday" else getattr(parts, name)).astype("Int64")
         if name == "number":
-            return pd.to_numeric(series(first), errors="coerce") if isinstance(first, pd.Series) else (
-                numeric(first, "number()"))
+            if isinstance(first, pd.Series):
+                return pd.to_numeric(first, errors="coerce")
+            try:
+                return None if first is None else float(first)
+            except ValueError:
+                return None
         if name == "text":
             return text(first)
         raise fail(f"The function {name!r} is not available in formulas.")
