@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import TransformError
-from ..registry import TRANSFORMS, Param, transform
+from ..registry import TRANSFORMS, Param, fitter, transform
 
 FAMILY = "Balance"
 
@@ -128,3 +128,29 @@ def smote(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd
 
 
 TRANSFORMS["smote"].extra["needs_sklearn"] = True
+
+
+@transform("class_weights", family=FAMILY,
+           description="Add a weight column that gives each class the same total weight (n / (classes × class "
+                       "rows)), fitted on the training rows; a model trained with it balances classes without "
+                       "changing the rows.",
+           params=[Param("target", "column"), Param("column", "string", default="weight", required=False)],
+           example={"target": "churned"})
+def class_weights(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd.DataFrame:
+    labels = df[params["target"]].astype("string")  # the fitted weights are keyed by the class as text
+    weights = labels.map(state["weights"]).astype("float64")
+    out = df.copy(deep=False)
+    # A class the training rows did not have gets weight 1; a missing target gets no weight.
+    out[params["column"]] = weights.where(labels.isna() | weights.notna(), 1.0)
+    return out
+
+
+@fitter("class_weights")
+def class_weights_fit(df: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
+    counts = df[params["target"]].dropna().value_counts()
+    if counts.empty:
+        raise TransformError(f"Column {params['target']!r} has no values in the training rows.", param="target")
+    total = float(counts.sum())
+    labels = counts.index.astype("string")
+    return {"weights": {str(label): total / (len(counts) * float(count)) for label, count in zip(labels, counts,
+                                                                                               strict=True)}}

@@ -97,3 +97,20 @@ def cluster_categories_fit(df: pd.DataFrame, params: dict[str, Any]) -> dict[str
         else:
             mapping[value] = match
     return {"mapping": mapping, "by_key": {}}
+
+
+@transform("map_categories", family=FAMILY,
+           description="Replace category values by hand (old value → new value); other values are kept.",
+           params=[Param("column", "column"), Param("mapping", "mapping", help="old value → new value")],
+           example={"column": "plan", "mapping": {"plus": "paid", "pro": "paid"}}, uses=(TransformError,))
+def map_categories(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd.DataFrame:
+    column = params["column"]
+    values = df[column]
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype("string")
+    if not pd.api.types.is_string_dtype(values.dtype):
+        raise TransformError(f"Column {column!r} holds {values.dtype} values; map_categories replaces text. Add a "
+                             f"cast_column step to string first.", param="column")
+    out = df.copy(deep=False)
+    out[column] = values.replace(params["mapping"])
+    return out

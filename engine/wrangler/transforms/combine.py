@@ -27,13 +27,14 @@ def value_kind(values: pd.Series) -> str:
 
 
 @transform("join", family=FAMILY,
-           description="Join another dataset on key columns (inner, left, right or outer); its other columns are "
-                       "added, with a suffix where a name is taken.",
+           description="Join another dataset on key columns (inner, left, right or outer): its other columns are "
+                       "added, with a suffix where a name is taken. Semi keeps the rows that have a match, anti "
+                       "those that have none, without adding columns.",
            params=[Param("other", "dataset", help="the dataset to join"),
                    Param("left_on", "columns", help="key columns of this data"),
                    Param("right_on", "string_list", required=False,
                          help="key columns of the other dataset, in the same order; default: the same names"),
-                   Param("how", "choice", choices=("inner", "left", "right", "outer"), default="left",
+                   Param("how", "choice", choices=("inner", "left", "right", "outer", "semi", "anti"), default="left",
                          required=False),
                    Param("suffix", "string", default="_other", required=False,
                          help="added to the other dataset's columns whose names are taken"),
@@ -59,6 +60,9 @@ def join(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd.
                 f"Cannot join {left!r} ({left_kind}, {df[left].dtype}) with {right!r} of the other dataset "
                 f"({right_kind}, {other[right].dtype}): the keys must have the same type. Add a cast_column step "
                 f"to make them match (on this data, or on the other dataset's flow).", param="left_on")
+    if params["how"] in ("semi", "anti"):
+        matched_keys = pd.MultiIndex.from_frame(df[left_on]).isin(pd.MultiIndex.from_frame(other[right_on]))
+        return df[matched_keys if params["how"] == "semi" else ~matched_keys]
     # Keys repeated on both sides multiply rows; refuse a join that would blow up rather than run out of memory.
     left_counts = df.groupby(left_on, dropna=False).size().rename("left_rows").reset_index()
     right_counts = other.groupby(right_on, dropna=False).size().rename("right_rows").reset_index()

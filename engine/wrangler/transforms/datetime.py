@@ -163,3 +163,54 @@ def time_since(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) 
     out = df.copy(deep=False)
     out[name] = ((reference - values) / unit_length(params["unit"])).astype("float64")
     return out
+
+
+@transform("round_datetime", family=FAMILY,
+           description="Round dates down, up or to the nearest period (hour, day, 15 minutes...).",
+           params=[Param("column", "column", dtype="datetime"),
+                   Param("frequency", "string", default="D", help="D, h, 15min, min, s"),
+                   Param("how", "choice", choices=("floor", "ceil", "round"), default="floor", required=False)],
+           example={"column": "last_seen", "frequency": "h", "how": "floor"},
+           uses=(TransformError, datetime_values))
+def round_datetime(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd.DataFrame:
+    values = datetime_values(df, params["column"], "column")
+    try:
+        rounded = getattr(values.dt, params["how"])(params["frequency"])
+    except ValueError:
+        # Weeks and months have no fixed length, so dates cannot be rounded to them.
+        raise TransformError(f"Dates cannot be rounded to {params['frequency']!r}; use a fixed period such as D, "
+                             f"h, 15min or s (for weeks or months use resample).", param="frequency") from None
+    out = df.copy(deep=False)
+    out[params["column"]] = rounded
+    return out
+
+
+@transform("convert_timezone", family=FAMILY,
+           description="Convert dates to another time zone; dates without a zone are first read in the assumed "
+                       "zone. Local times that do not exist or are ambiguous (clock changes) become missing.",
+           params=[Param("column", "column", dtype="datetime"),
+                   Param("timezone", "string", help="an IANA zone such as Europe/Paris or America/New_York"),
+                   Param("assume", "string", default="UTC", required=False,
+                         help="the zone of dates that have none"),
+                   Param("keep_timezone", "boolean", default=True, required=False,
+                         help="false keeps the local clock time without the zone")],
+           example={"column": "last_seen", "timezone": "Europe/Paris", "assume": "UTC"},
+           uses=(TransformError, datetime_values))
+def convert_timezone(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd.DataFrame:
+    import zoneinfo
+
+    for key in ("timezone", "assume"):
+        try:
+            zoneinfo.ZoneInfo(params[key])
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise TransformError(f"{params[key]!r} is not a time zone; use a name such as Europe/Paris, "
+                                 f"America/New_York or UTC.", param=key) from None
+    values = datetime_values(df, params["column"], "column")
+    if values.dt.tz is None:
+        values = values.dt.tz_localize(params["assume"], ambiguous="NaT", nonexistent="NaT")
+    converted = values.dt.tz_convert(params["timezone"])
+    if not params["keep_timezone"]:
+        converted = converted.dt.tz_localize(None)
+    out = df.copy(deep=False)
+    out[params["column"]] = converted
+    return out

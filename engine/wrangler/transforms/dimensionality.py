@@ -62,3 +62,61 @@ def pca_fit(df: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
     variance = singular**2
     return {"mean": mean.tolist(), "scale": scale.tolist(), "components": components.tolist(),
             "explained_variance_ratio": (variance[:count] / variance.sum()).tolist() if variance.sum() else []}
+
+
+def numeric_columns_checked(df: pd.DataFrame, columns: list[str] | None) -> list[str]:
+    """The columns given (checked to be numeric), or every number column."""
+    def numeric(column: str) -> bool:
+        dtype = df[column].dtype
+        return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+
+    if not columns:
+        return [str(column) for column in df.columns if numeric(column)]
+    for column in columns:
+        if not numeric(column):
+            raise TransformError(f"Column {column!r} is not numeric.", param="columns")
+    return list(columns)
+
+
+@transform("drop_correlated", family=FAMILY,
+           description="Drop number columns that are almost a copy of an earlier one (absolute correlation above "
+                       "the threshold on the training rows).",
+           params=[Param("columns", "columns", required=False, help="default: every number column"),
+                   Param("threshold", "number", default=0.95, required=False, minimum=0, maximum=1)],
+           example={"threshold": 0.9})
+def drop_correlated(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd.DataFrame:
+    return df.drop(columns=[column for column in state["drop"] if column in df.columns])
+
+
+@fitter("drop_correlated")
+def drop_correlated_fit(df: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
+    columns = numeric_columns_checked(df, params.get("columns"))
+    correlation = df[columns].astype("float64").corr().abs().to_numpy()
+    dropped: list[str] = []
+    # Walk in column order and drop a column when it follows a kept one too closely: the first of a pair stays.
+    for later in range(len(columns)):
+        for earlier in range(later):
+            if columns[earlier] not in dropped and correlation[earlier, later] > float(params["threshold"]):
+                dropped.append(columns[later])
+                break
+    return {"drop": dropped, "columns": columns}
+
+
+@transform("variance_threshold", family=FAMILY,
+           description="Drop number columns whose variance on the training rows is at most the threshold (0 drops "
+                       "constant columns).",
+           params=[Param("columns", "columns", required=False, help="default: every number column"),
+                   Param("threshold", "number", default=0.0, required=False, minimum=0)],
+           example={"columns": ["age", "visits", "score"], "threshold": 1.5})
+def variance_threshold(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd.DataFrame:
+    return df.drop(columns=[column for column in state["drop"] if column in df.columns])
+
+
+@fitter("variance_threshold")
+def variance_threshold_fit(df: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
+    columns = numeric_columns_checked(df, params.get("columns"))
+    variances = df[columns].astype("float64").var(ddof=0)
+    # A column with no values in the training rows has no variance either: it goes too.
+    dropped = [column for column in columns if not variances[column] > float(params["threshold"])]
+    return {"drop": dropped, "variances": {column: (None if pd.isna(value) else float(value))
+                                           for column, value in variances.items()}}

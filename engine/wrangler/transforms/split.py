@@ -76,3 +76,41 @@ def split_data(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) 
     out = df.copy(deep=False)
     out[params["column"]] = pd.Series(labels, index=df.index, dtype="string")
     return out
+
+
+@transform("assign_folds", family=FAMILY,
+           description="Add a fold number (0 to folds - 1) for cross-validation: at random, keeping class "
+                       "proportions, or with all rows of a key in one fold.",
+           params=[Param("folds", "integer", default=5, required=False, minimum=2, maximum=100),
+                   Param("method", "choice", choices=("random", "stratified", "key"), default="random",
+                         required=False),
+                   Param("target", "column", required=False, help="stratified: the class column"),
+                   Param("key", "column", required=False, help="key: rows with the same key share a fold"),
+                   Param("seed", "integer", default=0, required=False),
+                   Param("column", "string", default="fold", required=False)],
+           example={"folds": 5, "method": "stratified", "target": "churned"},
+           row_local=False, uses=(TransformError, key_share))
+def assign_folds(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd.DataFrame:
+    folds, method = int(params["folds"]), params["method"]
+    needed = {"stratified": "target", "key": "key"}.get(method)
+    if needed and not params.get(needed):
+        raise TransformError(f"A {method} fold assignment needs the {needed} column.", param=needed)
+    rng = np.random.default_rng(int(params["seed"]))
+    labels = np.zeros(len(df), dtype="int64")
+    if method == "random":
+        labels[rng.permutation(len(df))] = np.arange(len(df)) % folds
+    elif method == "stratified":
+        codes, _ = pd.factorize(df[params["target"]], sort=True, use_na_sentinel=False)
+        offset = 0
+        for code in np.unique(codes):
+            positions = rng.permutation(np.flatnonzero(codes == code))
+            # Continue the cycle across classes so small classes do not all start in fold 0.
+            labels[positions] = (np.arange(len(positions)) + offset) % folds
+            offset += len(positions)
+    else:
+        keys = df[params["key"]].astype("string").fillna("<missing>")
+        shares = {key: key_share(key, int(params["seed"])) for key in keys.unique()}
+        labels = np.minimum((keys.map(shares).to_numpy(dtype="float64") * folds).astype("int64"), folds - 1)
+    out = df.copy(deep=False)
+    out[params["column"]] = labels
+    return out

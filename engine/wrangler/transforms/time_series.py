@@ -170,3 +170,70 @@ def fill_time_gaps(df: pd.DataFrame, params: dict[str, Any], state: dict[str, An
                 pd.api.types.is_bool_dtype(df[column].dtype):
             combined[column] = combined[column].where(~new, 0)
     return combined
+
+
+@transform("difference", family=FAMILY,
+           description="Add the change of a column from some rows earlier (difference or percent change), in time "
+                       "order within each group.",
+           params=[Param("column", "column", dtype="numeric"), Param("periods", "integer", default=1, required=False),
+                   Param("method", "choice", choices=("difference", "percent_change"), default="difference",
+                         required=False),
+                   Param("group_by", "columns", required=False), Param("order_by", "column", required=False),
+                   Param("new_column", "string", required=False, help="default: column_difference_periods")],
+           example={"column": "income", "periods": 1, "method": "percent_change", "group_by": ["plan"],
+                    "order_by": "signup_date"},
+           row_local=False, uses=(TransformError, ordered_positions))
+def difference(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd.DataFrame:
+    column, periods, method = params["column"], int(params["periods"]), params["method"]
+    if not pd.api.types.is_numeric_dtype(df[column].dtype) or pd.api.types.is_bool_dtype(df[column].dtype):
+        raise TransformError(f"Column {column!r} is not numeric; a {method.replace('_', ' ')} needs numbers.",
+                             param="column")
+    group_by = list(params.get("group_by") or [])
+    positions = ordered_positions(df, params.get("order_by"))
+    ordered = df.iloc[positions].reset_index(drop=True)
+    numbers = ordered[column].astype("float64")
+    earlier = numbers.groupby([ordered[key] for key in group_by], dropna=False, sort=False).shift(periods) \
+        if group_by else numbers.shift(periods)
+    if method == "difference":
+        change = numbers - earlier
+    else:
+        # A change from zero has no percentage: missing rather than infinite.
+        change = (numbers - earlier) / earlier.where(earlier != 0)
+    change.index = positions
+    out = df.copy(deep=False)
+    out[params.get("new_column") or f"{column}_{method}_{periods}"] = change.sort_index().to_numpy()
+    return out
+
+
+@transform("expanding_window", family=FAMILY,
+           description="Add a running total, mean, minimum, maximum or count of a column from the first row up to "
+                       "each row, in time order within each group.",
+           params=[Param("column", "column", dtype="numeric"),
+                   Param("aggregation", "choice", choices=("sum", "mean", "min", "max", "count"), default="sum",
+                         required=False),
+                   Param("group_by", "columns", required=False), Param("order_by", "column", required=False),
+                   Param("new_column", "string", required=False, help="default: column_cumulative_aggregation")],
+           example={"column": "visits", "aggregation": "sum", "group_by": ["city"], "order_by": "signup_date"},
+           row_local=False, uses=(TransformError, ordered_positions))
+def expanding_window(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd.DataFrame:
+    column, aggregation = params["column"], params["aggregation"]
+    if not pd.api.types.is_numeric_dtype(df[column].dtype) or pd.api.types.is_bool_dtype(df[column].dtype):
+        raise TransformError(f"Column {column!r} is not numeric; a running {aggregation} needs numbers.",
+                             param="column")
+    group_by = list(params.get("group_by") or [])
+    positions = ordered_positions(df, params.get("order_by"))
+    ordered = df.iloc[positions].reset_index(drop=True)
+    numbers = ordered[column].astype("float64")
+
+    def running(series: pd.Series) -> pd.Series:
+        return getattr(series.expanding(min_periods=1), aggregation)()
+
+    if group_by:
+        result = numbers.groupby([ordered[key] for key in group_by], dropna=False, sort=False).transform(running)
+    else:
+        result = running(numbers)
+    result = result.copy()
+    result.index = positions
+    out = df.copy(deep=False)
+    out[params.get("new_column") or f"{column}_cumulative_{aggregation}"] = result.sort_index().to_numpy()
+    return out

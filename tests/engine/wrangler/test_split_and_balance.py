@@ -101,3 +101,40 @@ def test_after_a_split_only_the_training_rows_are_balanced(transform):
                                       split[split["split"] == part].reset_index(drop=True))
     counts = out.loc[out["split"] == "train", "churned"].value_counts()
     assert counts["yes"] == counts["no"]
+
+
+def test_class_weights_give_each_class_the_same_total_weight():
+    frame = sample_frame()
+    out = run(frame, "class_weights", target="churned")
+    totals = out.groupby("churned")["weight"].sum()
+    assert totals["yes"] == pytest.approx(totals["no"])
+    assert out["weight"].sum() == pytest.approx(len(frame))
+
+
+def test_class_weights_work_with_number_and_boolean_classes():
+    frame = pd.DataFrame({"label": [1, 1, 1, 0], "flag": [True, True, True, False]})
+    assert run(frame, "class_weights", target="label")["weight"].tolist() == pytest.approx([2 / 3] * 3 + [2])
+    assert run(frame, "class_weights", target="flag")["weight"].tolist() == pytest.approx([2 / 3] * 3 + [2])
+
+
+def test_stratified_folds_are_even_and_keep_class_proportions():
+    frame = pd.DataFrame({"label": ["a"] * 50 + ["b"] * 150})
+    out = run(frame, "assign_folds", folds=5, method="stratified", target="label")
+    assert pd.crosstab(out["label"], out["fold"]).to_numpy().tolist() == [[10] * 5, [30] * 5]
+
+
+def test_folds_by_key_keep_a_key_in_one_fold():
+    frame = pd.DataFrame({"user": [str(value % 37) for value in range(500)]})
+    out = run(frame, "assign_folds", folds=4, method="key", key="user")
+    assert out.groupby("user")["fold"].nunique().max() == 1
+    assert set(out["fold"]) == {0, 1, 2, 3}
+
+
+def test_drop_correlated_keeps_the_first_of_a_near_copy():
+    frame = pd.DataFrame({"a": np.arange(50.0), "b": np.arange(50.0) * 2 + 1, "c": np.sin(np.arange(50.0))})
+    assert list(run(frame, "drop_correlated", threshold=0.95).columns) == ["a", "c"]
+
+
+def test_variance_threshold_drops_constant_columns():
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [5.0, 5.0, 5.0], "text": ["x", "y", "z"]})
+    assert list(run(frame, "variance_threshold").columns) == ["a", "text"]

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from engine.wrangler import Step, TransformError, flow_run
-from engine.wrangler.sample import sample_frame
+from engine.wrangler.sample import sample_frame, sample_other
 
 
 def run(frame, transform, **params):
@@ -98,3 +98,34 @@ def test_rows_are_sorted_sampled_and_deduplicated():
     assert len(run(frame, "sample_rows", rows=50, seed=1).frame) == 50
     assert len(run(frame, "drop_duplicates", columns=["plan"]).frame) == 3
     assert run(frame, "drop_duplicates", columns=["customer_id", "plan"], keep="none").frame.equals(frame)
+
+
+def test_map_categories_replaces_the_values_given_and_keeps_the_rest():
+    out = run(sample_frame(), "map_categories", column="plan", mapping={"plus": "paid", "pro": "paid"}).frame
+    assert set(out["plan"]) == {"basic", "paid"}
+
+
+def test_difference_and_expanding_window_follow_time_order_within_groups():
+    frame = pd.DataFrame({"shop": ["a", "b", "a", "a", "b"], "day": [3, 1, 1, 2, 2], "sales": [30, 10, 1, 2, 20]})
+    out = run(frame, "difference", column="sales", group_by=["shop"], order_by="day").frame
+    assert out["sales_difference_1"].tolist() == pytest.approx([28, float("nan"), float("nan"), 1, 10], nan_ok=True)
+    out = run(frame, "expanding_window", column="sales", group_by=["shop"], order_by="day").frame
+    assert out["sales_cumulative_sum"].tolist() == [33, 10, 1, 3, 30]
+
+
+def test_round_datetime_and_convert_timezone():
+    frame = pd.DataFrame({"when": pd.to_datetime(["2025-03-30 00:40", "2025-06-01 12:10"])})
+    assert run(frame, "round_datetime", column="when", frequency="h").frame["when"].dt.hour.tolist() == [0, 12]
+    paris = run(frame, "convert_timezone", column="when", timezone="Europe/Paris", keep_timezone=False).frame
+    assert paris["when"].dt.hour.tolist() == [1, 14]
+    with pytest.raises(TransformError, match="not a time zone"):
+        run(frame, "convert_timezone", column="when", timezone="Paris")
+
+
+def test_semi_and_anti_joins_split_the_rows_by_whether_they_match():
+    frame = sample_frame()
+    resolve = {"resolve": lambda reference: sample_other()}
+    semi = flow_run(frame, [Step("join", {"other": "o", "left_on": ["city"], "how": "semi"})], **resolve).frame
+    anti = flow_run(frame, [Step("join", {"other": "o", "left_on": ["city"], "how": "anti"})], **resolve).frame
+    assert len(semi) + len(anti) == len(frame) and list(semi.columns) == list(frame.columns)
+    assert set(anti["city"].dropna()) == {"paris", "Paris "}
