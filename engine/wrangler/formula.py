@@ -196,6 +196,17 @@ def formula_evaluate(df: pd.DataFrame, expression: str) -> Any:
         result = getattr(values.str, name)(*args, **options)
         return result if isinstance(value, pd.Series) else result.iloc[0] if len(result) else None
 
+    def longest(value: Any) -> int:
+        if isinstance(value, pd.Series):
+            lengths = value.astype("string").str.len()
+            return int(lengths.max()) if lengths.notna().any() else 0
+        return 0 if value is None else len(str(value))
+
+    def text_fits(length: int) -> None:
+        # Nested replace() or repeated + could build texts of gigabytes from a 2000-character formula.
+        if length > 100_000:
+            raise fail("The formula would make texts longer than 100,000 characters.")
+
     def coalesce(values: list[Any]) -> Any:
         out = series(values[0])
         for value in values[1:]:
@@ -238,6 +249,10 @@ def formula_evaluate(df: pd.DataFrame, expression: str) -> Any:
         if name == "replace":
             if not isinstance(args[1], str) or not isinstance(args[2], str):
                 raise fail("replace(text, old, new) needs old and new as text in quotes.")
+            if not args[1]:
+                raise fail("replace(text, old, new) needs a non-empty old text.")
+            # At worst every character is replaced: refuse texts that could outgrow the limit.
+            text_fits(longest(first) * max(1, -(-len(args[2]) // len(args[1]))))
             return string_method(first, "replace", args[1], args[2], regex=False)
         if name == "isnull":
             return series(first).isna() if isinstance(first, pd.Series) else first is None
@@ -273,6 +288,7 @@ def formula_evaluate(df: pd.DataFrame, expression: str) -> Any:
         if any(texts):
             if symbol != "+" or not all(texts):
                 raise fail(f"'{symbol}' cannot combine text with numbers; use text(...) or number(...) to convert.")
+            text_fits(longest(left) + longest(right))
             if not any(isinstance(value, pd.Series) for value in (left, right)):
                 return left + right
             return series(text(left)) + series(text(right))

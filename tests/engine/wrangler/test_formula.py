@@ -145,3 +145,15 @@ def test_an_exported_script_evaluates_formulas_like_the_studio(frame, tmp_path, 
     runpy.run_path(str(script), run_name="__main__")
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out.parquet"),
                                   result.frame.reset_index(drop=True))
+
+
+def test_texts_cannot_be_grown_without_limit(frame):
+    started = time.perf_counter()
+    doubling = "city" + " + city" * 1
+    for _ in range(12):
+        doubling = f"replace({doubling}, 'a', '{'a' * 30}')"
+    with pytest.raises(TransformError, match="longer than 100,000 characters"):
+        formula_evaluate(frame, doubling)
+    with pytest.raises(TransformError, match="non-empty old text"):
+        formula_evaluate(frame, "replace(city, '', 'x')")
+    assert time.perf_counter() - started < 2
