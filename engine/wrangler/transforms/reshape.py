@@ -69,9 +69,10 @@ def pivot(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd
     if params["aggregation"] in ("mean", "sum", "median", "std") and not numeric:
         raise TransformError(f"{params['aggregation']} needs a number column; {values!r} is not. Use count, "
                              f"nunique, first or last.", param="aggregation")
-    table = df.pivot_table(index=index, columns=columns, values=values, aggfunc=params["aggregation"],
-                           dropna=False, observed=True, sort=True)
-    table.columns = [f"{columns}_{value}" for value in table.columns]
+    # groupby + unstack rather than pivot_table: it keeps rows with a missing index value without making
+    # every combination of index values.
+    table = df.groupby([*index, columns], dropna=False, sort=True)[values].agg(params["aggregation"]).unstack(columns)
+    table.columns = [f"{columns}_{'missing' if pd.isna(value) else value}" for value in table.columns]
     return table.reset_index()
 
 

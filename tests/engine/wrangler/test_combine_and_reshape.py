@@ -96,3 +96,11 @@ def test_a_join_whose_repeated_keys_would_multiply_rows_is_refused():
 def test_melt_refuses_columns_of_different_kinds():
     with pytest.raises(TransformError, match="number and text"):
         run(sample_frame(), "melt", id_columns=["customer_id"], value_columns=["age", "city"])
+
+
+def test_a_pivot_keeps_missing_keys_without_making_every_combination():
+    frame = pd.DataFrame({"a": ["x", "x", "y", None], "c": ["u", "v", "u", "u"],
+                          "b": ["p", "q", "p", None], "v": [1.0, 2.0, 3.0, 4.0]})
+    table = run(frame, "pivot", index=["a", "c"], columns="b", values="v", aggregation="sum")
+    assert list(table.columns) == ["a", "c", "b_p", "b_q", "b_missing"]
+    assert len(table) == 4
