@@ -208,6 +208,10 @@ def formula_evaluate(df: pd.DataFrame, expression: str) -> Any:
             raise fail("The formula would make texts longer than 100,000 characters.")
 
     def coalesce(values: list[Any]) -> Any:
+        kinds = {kind(value) for value in values} - {"missing"}
+        if len(kinds) > 1:
+            raise fail(f"fillna and coalesce need values of one kind; here they are {' and '.join(sorted(kinds))}. "
+                       f"Use text(...) or number(...) to convert one.")
         out = series(values[0])
         for value in values[1:]:
             out = out.where(out.notna(), series(value))
@@ -308,7 +312,7 @@ def formula_evaluate(df: pd.DataFrame, expression: str) -> Any:
                     left, right = np.float64(numeric(left, symbol)), np.float64(numeric(right, symbol))
                     return float(arithmetic[type(node.op)](left, right))
                 return arithmetic[type(node.op)](left, right)
-        except (TypeError, ValueError) as error:
+        except (TypeError, ValueError, NotImplementedError) as error:
             raise fail(f"'{symbol}' cannot be applied here: {error}.") from None
 
     def compare(node: ast.Compare) -> Any:

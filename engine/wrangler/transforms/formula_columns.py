@@ -22,6 +22,10 @@ from ..registry import Param, transform
            uses=(TransformError, formula_evaluate))
 def formula_column(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd.DataFrame:
     value = formula_evaluate(df, params["expression"])
+    if isinstance(value, pd.Series) and value.dtype == object and pd.api.types.infer_dtype(value, skipna=True) in (
+            "mixed", "mixed-integer"):
+        raise TransformError("The formula gives values of different kinds (text and numbers); a column holds one "
+                             "kind. Use text(...) or number(...) to convert.", param="expression")
     out = df.copy(deep=False)
     out[params["new_column"]] = value if isinstance(value, pd.Series) else pd.Series([value] * len(df), index=df.index)
     return out

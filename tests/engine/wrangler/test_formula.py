@@ -157,3 +157,8 @@ def test_texts_cannot_be_grown_without_limit(frame):
     with pytest.raises(TransformError, match="non-empty old text"):
         formula_evaluate(frame, "replace(city, '', 'x')")
     assert time.perf_counter() - started < 2
+
+
+def test_fillna_needs_a_value_of_the_same_kind(frame):
+    with pytest.raises(TransformError, match="one kind"):
+        formula_evaluate(frame, "fillna(age, 'unknown')")
