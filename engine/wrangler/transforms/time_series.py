@@ -136,36 +136,54 @@ def rolling_window(df: pd.DataFrame, params: dict[str, Any], state: dict[str, An
 
 
 @transform("fill_time_gaps", family=FAMILY,
-           description="Add a row for each missing time on a regular grid between the first and last time, with "
-                       "empty, carried-forward or zero values; rows come out in time order.",
+           description="Add a row for each missing time on a regular grid between the first and last time (of each "
+                       "group, if given), with empty, carried-forward or zero values; rows come out in time order.",
            params=[Param("time_column", "column", dtype="datetime"),
                    Param("frequency", "string", default="D", help="D, W, MS, h, 15min..."),
                    Param("method", "choice", choices=("missing", "forward", "zero"), default="missing",
-                         required=False, help="what the added rows hold")],
-           example={"time_column": "signup_date", "frequency": "D", "method": "forward"},
+                         required=False, help="what the added rows hold"),
+                   Param("group_by", "columns", required=False,
+                         help="fill each group's own series (a shop, a sensor), keeping its key on added rows")],
+           example={"time_column": "signup_date", "frequency": "D", "method": "forward", "group_by": ["plan"]},
            row_local=False, uses=(TransformError, frequency_checked, time_checked))
 def fill_time_gaps(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd.DataFrame:
     time_column, method = params["time_column"], params["method"]
+    group_by = list(params.get("group_by") or [])
     times = time_checked(df, time_column, "time_column")
     rule = frequency_checked(params["frequency"], "frequency")
-    present = times.dropna()
-    if present.empty:
+    parts = df.groupby(group_by, dropna=False, sort=True) if group_by else [((), df)]
+    pieces, total = [], 0
+    for keys, part in parts:
+        present = part[time_column].dropna()
+        if present.empty:
+            continue
+        grid = pd.Series(pd.date_range(present.min(), present.max(), freq=rule)).astype(times.dtype)
+        total += len(grid)
+        if total > 1_000_000:
+            raise TransformError(f"Filling gaps at {rule!r} would add more than a million rows; choose a coarser "
+                                 f"frequency.", param="frequency")
+        added = pd.DataFrame({time_column: grid[~grid.isin(present)].to_numpy()})
+        for key, value in zip(group_by, keys, strict=True):
+            added[key] = pd.Series([value] * len(added), dtype=df[key].dtype)
+        pieces.append(added)
+    if not pieces:
         return df
-    grid = pd.Series(pd.date_range(present.min(), present.max(), freq=rule)).astype(times.dtype)
-    if len(grid) > 1_000_000:
-        raise TransformError(f"Filling gaps at {rule!r} would add {len(grid)} rows; choose a coarser frequency.",
-                             param="frequency")
-    missing = grid[~grid.isin(present)]
-    added = pd.DataFrame({time_column: missing.to_numpy()})
+    added = pd.concat(pieces, ignore_index=True)
     combined = pd.concat([df.reset_index(drop=True), added], ignore_index=True)
     new = pd.Series([False] * len(df) + [True] * len(added))
     order = combined[time_column].rank(method="first", na_option="bottom").to_numpy().argsort(kind="stable")
     combined, new = combined.iloc[order].reset_index(drop=True), new.iloc[order].reset_index(drop=True)
+    if group_by:
+        # Each group's series together, in time order within it.
+        grouped = combined.sort_values(group_by, kind="mergesort", na_position="last").index
+        combined, new = combined.loc[grouped].reset_index(drop=True), new.loc[grouped].reset_index(drop=True)
     for column in combined.columns:
-        if column == time_column:
+        if column == time_column or column in group_by:
             continue
         if method == "forward":
-            combined[column] = combined[column].where(~new, combined[column].ffill())
+            earlier = combined.groupby(group_by, dropna=False, sort=False)[column].ffill() if group_by \
+                else combined[column].ffill()
+            combined[column] = combined[column].where(~new, earlier)
         elif method == "zero" and pd.api.types.is_numeric_dtype(df[column].dtype) and not \
                 pd.api.types.is_bool_dtype(df[column].dtype):
             combined[column] = combined[column].where(~new, 0)

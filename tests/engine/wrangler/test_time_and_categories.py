@@ -129,3 +129,12 @@ def test_semi_and_anti_joins_split_the_rows_by_whether_they_match():
     anti = flow_run(frame, [Step("join", {"other": "o", "left_on": ["city"], "how": "anti"})], **resolve).frame
     assert len(semi) + len(anti) == len(frame) and list(semi.columns) == list(frame.columns)
     assert set(anti["city"].dropna()) == {"paris", "Paris "}
+
+
+def test_fill_time_gaps_fills_each_group_within_its_own_span():
+    frame = pd.DataFrame({"shop": ["a", "b", "a", "b"], "value": [1.0, 10.0, 3.0, 30.0],
+                          "when": pd.to_datetime(["2025-01-01", "2025-01-05", "2025-01-03", "2025-01-06"])})
+    out = run(frame, "fill_time_gaps", time_column="when", frequency="D", method="forward", group_by=["shop"]).frame
+    assert out["shop"].tolist() == ["a", "a", "a", "b", "b"]
+    assert out["when"].dt.day.tolist() == [1, 2, 3, 5, 6]
+    assert out["value"].tolist() == [1.0, 1.0, 3.0, 10.0, 30.0]
