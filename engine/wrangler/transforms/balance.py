@@ -21,7 +21,7 @@ def class_positions(df: pd.DataFrame, target: str, split_column: str | None) -> 
     `split_column` is in the data, else all. Missing targets are in no class."""
     values = df[target]
     if split_column and split_column in df.columns:
-        values = values.where(df[split_column] == "train")
+        values = values.where((df[split_column] == "train").fillna(False).astype(bool))
     if values.isna().all():
         raise TransformError(f"Column {target!r} has no values to balance"
                              f"{' in the training rows' if split_column in df.columns else ''}.", param="target")
@@ -101,7 +101,9 @@ def smote(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any]) -> pd
         if needed == 0:
             continue
         if len(positions) <= k:
-            raise TransformError(f"Class {label!r} of {target!r} has {len(positions)} rows; SMOTE with "
+            where = " training" if params.get("split_column") in df.columns else ""
+            raise TransformError(f"Class {label!r} of {target!r} has {len(positions)}{where} "
+                                 f"row{'' if len(positions) == 1 else 's'}; SMOTE with "
                                  f"{k} neighbours needs at least {k + 1}. Lower k neighbors or use "
                                  f"random_oversample.", param="k_neighbors")
         finder = NearestNeighbors(n_neighbors=k + 1).fit(scaled[positions])
