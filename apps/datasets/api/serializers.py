@@ -11,7 +11,7 @@ from rest_framework import serializers
 from engine.datasets.options import ENCODINGS, FORMATS
 from engine.datasets.types import STUDIO_TYPES
 
-from ..models import Dataset, DatasetStatus, DatasetVersion
+from ..models import Dataset, DatasetStatus, DatasetVersion, VersionOrigin
 
 
 class ColumnSerializer(serializers.Serializer):
@@ -49,11 +49,16 @@ class VersionSerializer(serializers.ModelSerializer):
     source = serializers.SlugRelatedField(slug_field="uuid", read_only=True, allow_null=True)
     sha256 = serializers.CharField(source="parquet.sha256", read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    origin = serializers.ChoiceField(choices=VersionOrigin.choices, read_only=True,
+                                     help_text="Where the rows came from.")
+    origin_detail = serializers.JSONField(
+        read_only=True, help_text="By origin: upload {file_name}; sql {connection, query}; s3 {uri}; server_path "
+        "{path}; dataset_version {dataset_id, dataset, version, columns}; cast {from_version, types}; flow {...}.")
 
     class Meta:
         model = DatasetVersion
-        fields = ["number", "row_count", "column_count", "schema", "summary", "parent", "job", "note", "parquet",
-                  "source", "sha256", "created_by", "created_at"]
+        fields = ["number", "row_count", "column_count", "schema", "summary", "parent", "job", "note", "origin",
+                  "origin_detail", "parquet", "source", "sha256", "created_by", "created_at"]
         read_only_fields = fields
 
 
