@@ -219,3 +219,25 @@ def test_a_sqlite_file_outside_the_allowed_directories_is_refused(project, owner
     connection = connection_create(project=project, user=owner, name="x", url=f"sqlite:///{elsewhere}")
     with pytest.raises(UserError, match="outside the directories"):
         connection_test(connection=connection)
+
+
+@pytest.mark.slow
+@pytest.mark.worker
+def test_a_real_worker_imports_a_postgresql_query(celery_worker, project, pg_source, settings):
+    from tests.conftest import wait_for
+
+    settings.SQL_ALLOWED_HOSTS = ["127.0.0.1"]
+    celery_worker(queues="default", STUDIO_SQL_ALLOWED_HOSTS="127.0.0.1")
+    owner = project.created_by
+    connection = connection_create(project=project, user=owner, name="crm", url=pg_source)
+    dataset = dataset_import_sql(project=project, user=owner, connection=connection,
+                                 query="SELECT id, name FROM customers WHERE id <= 20", name="crm")
+
+    def ended():
+        dataset.last_job.refresh_from_db()
+        return dataset.last_job.is_ended
+
+    wait_for(ended, timeout=60)
+    dataset.refresh_from_db()
+    assert dataset.last_job.status == JobStatus.COMPLETED, dataset.last_job.error
+    assert dataset.status == DatasetStatus.READY and dataset.current_version.row_count == 20
