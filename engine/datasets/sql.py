@@ -98,6 +98,8 @@ def parse_sql_url(url: str) -> SqlTarget:
         if key not in ("sslmode", "connect_timeout", "application_name"):
             raise SqlError(f"The URL option {key!r} is not supported; sslmode, connect_timeout and application_name "
                            "are.")
+        if key == "connect_timeout" and not unquote(value).isdigit():
+            raise SqlError("connect_timeout in the URL must be a whole number of seconds.")
         params.append((key, unquote(value)))
     return SqlTarget(engine="postgresql", host=parts.hostname, port=port or 5432,
                      user=unquote(parts.username or ""), database=database, params=tuple(params))

@@ -35,6 +35,8 @@ def test_urls_parse_without_passwords():
     assert target.params == (("sslmode", "require"),) and target.display == "postgresql://reader@db.example.org:6543/sales"
     assert parse_sql_url("sqlite:////data/shop.db").path == "/data/shop.db"
     assert parse_sql_url("sqlite:///shop.db").path == "shop.db"
+    with pytest.raises(SqlError, match="whole number"):
+        parse_sql_url("postgresql://u@h/d?connect_timeout=soon")
 
 
 def test_metadata_and_private_addresses_are_refused_unless_allowed():
