@@ -58,18 +58,21 @@ def connection_get(*, user: AnyUser, connection_id: int, project: Project | None
     return connection
 
 
-def _check_url(url: str) -> SqlTarget:
+def _check_url(url: str, *, saving: bool = False) -> SqlTarget:
     try:
-        return parse_sql_url(url)
-    except SqlError as error:
+        target = parse_sql_url(url)
+        if saving and target.engine == "sqlite":  # said at once on the form; checked again at every connect
+            resolve_allowed(target.path, settings.IMPORT_PATHS, what="SQLite file")
+    except DatasetFileError as error:
         raise UserError(error.message, field="url") from None
+    return target
 
 
 def connection_create(*, project: Project, user, name: str, url: str, password: str = "") -> Connection:
     name = (name or "").strip()[:120]
     if not name:
         raise UserError("Give the connection a name.", field="name")
-    target = _check_url(url)
+    target = _check_url(url, saving=True)
     try:
         with transaction.atomic():
             connection = Connection.objects.create(project=project, name=name, url=url.strip(), created_by=user,
@@ -87,7 +90,7 @@ def connection_update(*, connection: Connection, user, name: str, url: str, pass
     name = (name or "").strip()[:120]
     if not name:
         raise UserError("Give the connection a name.", field="name")
-    target = _check_url(url)
+    target = _check_url(url, saving=True)
     connection.name, connection.url = name, url.strip()
     if password:
         connection.password_encrypted = password_encrypt(password)

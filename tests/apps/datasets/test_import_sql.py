@@ -68,6 +68,7 @@ def _import(project, owner, connection, query, run_job, name="imported"):
 
 def test_a_postgresql_query_becomes_version_1_with_inferred_types(project, owner, pg_source, allowed, run_job):
     connection = connection_create(project=project, user=owner, name="crm", url=pg_source, password="")
+    assert connection_test(connection=connection).startswith("Connected: PostgreSQL")
     dataset, job = _import(project, owner, connection, "SELECT * FROM customers ORDER BY id;", run_job)
     assert job.status == JobStatus.COMPLETED, job.error
     version = dataset.current_version
@@ -216,7 +217,12 @@ def test_a_sqlite_file_is_opened_read_only(project, owner, sqlite_source, run_jo
 def test_a_sqlite_file_outside_the_allowed_directories_is_refused(project, owner, allowed, tmp_path_factory):
     elsewhere = tmp_path_factory.mktemp("elsewhere") / "x.db"
     sqlite3.connect(elsewhere).close()
-    connection = connection_create(project=project, user=owner, name="x", url=f"sqlite:///{elsewhere}")
+    with pytest.raises(UserError, match="outside the directories") as caught:
+        connection_create(project=project, user=owner, name="x", url=f"sqlite:///{elsewhere}")
+    assert caught.value.field == "url"
+    sqlite3.connect(allowed / "x.db").close()
+    connection = connection_create(project=project, user=owner, name="x", url=f"sqlite:///{allowed / 'x.db'}")
+    connection.url = f"sqlite:///{elsewhere}"  # saved before an admin narrowed STUDIO_IMPORT_PATHS
     with pytest.raises(UserError, match="outside the directories"):
         connection_test(connection=connection)
 
