@@ -240,6 +240,20 @@ FILE_UPLOAD_TEMP_DIR = str(UPLOAD_TMP_ROOT)
 UPLOAD_TMP_ROOT.mkdir(parents=True, exist_ok=True)
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
 
+# --- import sources ---------------------------------------------------------------------------
+# Directories whose files (and SQLite databases) may be imported by server path; empty turns that off.
+IMPORT_PATHS = env_list("STUDIO_IMPORT_PATHS", [])
+# Private or loopback database hosts SQL imports may reach; public addresses are always allowed.
+SQL_ALLOWED_HOSTS = env_list("STUDIO_SQL_ALLOWED_HOSTS", [])
+SQL_TIMEOUT_SECONDS = env_int("STUDIO_SQL_TIMEOUT_SECONDS", 300)
+# S3-compatible storage to import s3://bucket/key objects from; empty bucket list = any bucket the keys can read.
+IMPORT_S3_ENDPOINT_URL = os.environ.get("STUDIO_IMPORT_S3_ENDPOINT_URL", "") or None
+IMPORT_S3_REGION = os.environ.get("STUDIO_IMPORT_S3_REGION", "") or None
+IMPORT_S3_ACCESS_KEY_ID = os.environ.get("STUDIO_IMPORT_S3_ACCESS_KEY_ID", "")
+IMPORT_S3_SECRET_ACCESS_KEY = os.environ.get("STUDIO_IMPORT_S3_SECRET_ACCESS_KEY", "")
+IMPORT_S3_ENABLED = env_bool("STUDIO_IMPORT_S3", bool(IMPORT_S3_ENDPOINT_URL or IMPORT_S3_ACCESS_KEY_ID))
+IMPORT_S3_BUCKETS = env_list("STUDIO_IMPORT_S3_BUCKETS", [])
+
 # --- auth -------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -30,3 +30,19 @@ def cast_dataset(job: Job, ctx: DatabaseJobContext) -> dict[str, Any]:
     from .services import dataset_cast_run
 
     return dataset_cast_run(job=job, ctx=ctx)
+
+
+@job_kind("dataset.import_sql", title="Import dataset from SQL", queue="default", on_end=import_ended)
+def import_sql(job: Job, ctx: DatabaseJobContext) -> dict[str, Any]:
+    """Run a read-only query on a saved connection and keep its rows as version 1 of a dataset."""
+    from .sources import dataset_import_sql_run
+
+    return dataset_import_sql_run(job=job, ctx=ctx)
+
+
+@job_kind("dataset.import_version", title="Copy a dataset version", queue="default", on_end=import_ended)
+def import_version(job: Job, ctx: DatabaseJobContext) -> dict[str, Any]:
+    """Copy a version of a dataset (or some of its columns) into version 1 of a new dataset."""
+    from .sources import dataset_import_version_run
+
+    return dataset_import_version_run(job=job, ctx=ctx)

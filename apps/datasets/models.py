@@ -57,6 +57,17 @@ class Dataset(models.Model):
         return ""
 
 
+class VersionOrigin(models.TextChoices):
+    UPLOAD = "upload", "Uploaded file"
+    SQL = "sql", "SQL query"
+    S3 = "s3", "S3 object"
+    SERVER_PATH = "server_path", "Server path"
+    DATASET_VERSION = "dataset_version", "Another dataset's version"
+    FLOW = "flow", "Data flow"
+    CAST = "cast", "Type change"
+    DEMO = "demo", "Demo data"
+
+
 class DatasetVersion(models.Model):
     """Immutable once saved: a type change makes a new version whose parent is the one it came from."""
 
@@ -72,6 +83,13 @@ class DatasetVersion(models.Model):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
     job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     note = models.CharField(max_length=500, blank=True, help_text="How this version was made.")
+    origin = models.CharField(max_length=20, choices=VersionOrigin.choices, default=VersionOrigin.UPLOAD,
+                              help_text="Where the rows came from.")
+    origin_detail = models.JSONField(
+        default=dict, blank=True,
+        help_text="What the origin was: file name, connection name and query, S3 URI, server path, source "
+                  "dataset and version, flow and run.",
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -90,3 +108,27 @@ class DatasetVersion(models.Model):
     @property
     def column_names(self) -> list[str]:
         return [column["name"] for column in self.schema]
+
+
+class Connection(models.Model):
+    """A saved SQL database of a project. The URL is kept without its password; the password is kept apart,
+    encrypted with a key derived from SECRET_KEY (apps/datasets/secrets.py), and never shown again."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="connections")
+    name = models.CharField(max_length=120)
+    url = models.CharField(max_length=500, help_text="postgresql://user@host:5432/database or sqlite:///path")
+    password_encrypted = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="connection_name_unique_in_project")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_encrypted)

@@ -28,7 +28,7 @@ from engine.datasets.summary import summarize
 from engine.datasets.types import STUDIO_TYPES, cast_table, schema_of, studio_type, write_parquet
 from engine.runtime import JobContext, JobStopped
 
-from .models import Dataset, DatasetStatus, DatasetVersion
+from .models import Dataset, DatasetStatus, DatasetVersion, VersionOrigin
 
 MEDIA_TYPES = {
     "csv": "text/csv", "tsv": "text/tab-separated-values", "jsonl": "application/x-ndjson",
@@ -85,7 +85,8 @@ def dataset_upload(
         with transaction.atomic():
             dataset = Dataset.objects.create(project=project, name=name, description=description.strip(),
                                              created_by=user, status=DatasetStatus.IMPORTING)
-            _start_import(dataset=dataset, user=user, source=source, fmt=fmt, options=parsed)
+            _start_import(dataset=dataset, user=user, source=source, fmt=fmt, options=parsed,
+                          origin_detail={"file_name": upload.name or ""})
             audit_record(actor=user, action="dataset.upload", project=project,
                          summary=f"Uploaded {upload.name} as dataset '{name}'")
     except IntegrityError:
@@ -110,7 +111,8 @@ def dataset_reupload(
     with transaction.atomic():
         dataset = Dataset.objects.select_for_update().get(id=dataset.id)
         dataset.status, dataset.error = DatasetStatus.IMPORTING, ""
-        _start_import(dataset=dataset, user=user, source=source, fmt=fmt, options=parsed)
+        _start_import(dataset=dataset, user=user, source=source, fmt=fmt, options=parsed,
+                      origin_detail={"file_name": upload.name or ""})
         audit_record(actor=user, action="dataset.reupload", project=dataset.project,
                      summary=f"Uploaded {upload.name} again for dataset '{dataset.name}'")
     return dataset
@@ -122,10 +124,14 @@ def _store_upload(*, project: Project, user, upload: UploadedFile, fmt: str) -> 
                                media_type=MEDIA_TYPES[fmt], kind="upload", user=user)
 
 
-def _start_import(*, dataset: Dataset, user, source: Artifact, fmt: str, options: ImportOptions) -> Job:
+def _start_import(*, dataset: Dataset, user, source: Artifact, fmt: str, options: ImportOptions,
+                  origin: str = VersionOrigin.UPLOAD, origin_detail: dict[str, Any] | None = None) -> Job:
+    """Queue the import job of a file already in the artifact store; `origin` and `origin_detail` say where the
+    file came from and are recorded on the version the job makes."""
     job = job_create(
         project=dataset.project, user=user, kind=IMPORT_KIND, title=f"Import dataset {dataset.name}",
-        inputs={"dataset_id": dataset.id, "source": str(source.uuid), "format": fmt, "options": options.as_dict()},
+        inputs={"dataset_id": dataset.id, "source": str(source.uuid), "format": fmt, "options": options.as_dict(),
+                "origin": str(origin), "origin_detail": origin_detail or {}},
     )
     dataset.last_job = job
     dataset.save(update_fields=["status", "error", "last_job"])
@@ -150,7 +156,9 @@ def dataset_import_run(*, job: Job, ctx: JobContext) -> dict[str, Any]:
                 + ", ".join(f"{c['name']} ({c['type']})" for c in schema_of(table)[:20])
                 + (" …" if table.num_columns > 20 else ""))
         version = _save_version(job=job, ctx=ctx, dataset=dataset, table=table, source=source, parent=None,
-                                note=f"Imported from {source.name}")
+                                note=f"Imported from {source.name}",
+                                origin=job.inputs.get("origin") or VersionOrigin.UPLOAD,
+                                origin_detail=job.inputs.get("origin_detail") or {"file_name": source.name})
     except DatasetFileError as error:
         _mark_failed(dataset, error.message)
         raise UserError(error.message) from None
@@ -195,10 +203,25 @@ def _outputs(version: DatasetVersion) -> dict[str, Any]:
             "columns": version.column_count, "parquet": str(version.parquet.uuid)}
 
 
+def _default_origin(job: Job, parent: DatasetVersion | None) -> str:
+    if job.kind == CAST_KIND:
+        return VersionOrigin.CAST
+    if parent is not None:  # a version made from another one by a job of another area: a data flow
+        return VersionOrigin.FLOW
+    return VersionOrigin.UPLOAD
+
+
 def _save_version(
     *, job: Job, ctx: JobContext, dataset: Dataset, table: pa.Table, source: Artifact | None,
-    parent: DatasetVersion | None, note: str,
+    parent: DatasetVersion | None, note: str, origin: str | None = None, origin_detail: dict[str, Any] | None = None,
 ) -> DatasetVersion:
+    """Write `table` as the dataset's next version, recording where it came from (origin, origin_detail;
+    by default the job's kind decides: a type change, a data flow, or an upload)."""
+    origin = origin or _default_origin(job, parent)
+    if origin_detail is None:
+        origin_detail = {"job_id": job.id}
+        if parent is not None:
+            origin_detail["from_version"] = parent.number
     ctx.progress(70, "Writing Parquet")
     ctx.raise_if_stopped()
     tmp_dir = Path(settings.ARTIFACT_ROOT) / "tmp"
@@ -219,7 +242,7 @@ def _save_version(
             version = DatasetVersion.objects.create(
                 dataset=dataset, number=number, parquet=parquet, source=source, schema=schema_of(table),
                 row_count=table.num_rows, column_count=table.num_columns, summary=summary, parent=parent, job=job,
-                note=note[:500], created_by=job.owner,
+                note=note[:500], created_by=job.owner, origin=origin, origin_detail=origin_detail,
             )
             dataset.current_version, dataset.status, dataset.error = version, DatasetStatus.READY, ""
             dataset.save(update_fields=["current_version", "status", "error"])
@@ -292,7 +315,8 @@ def dataset_cast_run(*, job: Job, ctx: JobContext) -> dict[str, Any]:
         f"{name} {studio_type(table.schema.field(name).type)} → {kind}" for name, kind in changes.items()
     )
     version = _save_version(job=job, ctx=ctx, dataset=dataset, table=cast, source=parent.source, parent=parent,
-                            note=note)
+                            note=note, origin=VersionOrigin.CAST,
+                            origin_detail={"from_version": parent.number, "types": changes})
     return _outputs(version)
 
 
@@ -321,7 +345,8 @@ def dataset_delete(*, dataset: Dataset, user) -> None:
 # --- the demo loader's in-process import --------------------------------------------------------------------
 
 def dataset_import_dataframe(
-    *, project: Project, user, name: str, frame: pd.DataFrame, description: str = ""
+    *, project: Project, user, name: str, frame: pd.DataFrame, description: str = "",
+    origin: str = VersionOrigin.DEMO, origin_detail: dict[str, Any] | None = None,
 ) -> Dataset:
     """Import a DataFrame through the same job as an upload, run here and now: when this returns, the
     Job row exists, Completed, with its logs, and the dataset is ready (or UserError says why not)."""
@@ -344,7 +369,8 @@ def dataset_import_dataframe(
             # Registered before job_create's enqueue callback, so the job has ended (and the broker's copy
             # of the message is skipped by job_execute) before any worker can claim it.
             transaction.on_commit(lambda: job_execute(job_id=job_ids[0]))
-        job = _start_import(dataset=dataset, user=user, source=source, fmt="parquet", options=ImportOptions())
+        job = _start_import(dataset=dataset, user=user, source=source, fmt="parquet", options=ImportOptions(),
+                            origin=origin, origin_detail=origin_detail or {"frame": name})
         job_ids.append(job.id)
         audit_record(actor=user, action="dataset.upload", project=project,
                      summary=f"Imported a data frame as dataset '{name}'")

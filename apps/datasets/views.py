@@ -59,6 +59,10 @@ def dataset_upload_view(request: HttpRequest, project: Project) -> HttpResponse:
             _form_error(form, error)
         else:
             return redirect("datasets:detail", project=project.slug, dataset_id=dataset.id)
+    if request.POST.get("from") == "import":  # the Import page's upload tab shows its own errors
+        from .import_views import import_page
+
+        return import_page(request, project, "upload", upload_form=form, status=400)
     return _list_page(request, project, form, status=400)
 
 

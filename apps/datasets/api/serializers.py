@@ -8,10 +8,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.api.jobs import JobSerializer
 from engine.datasets.options import ENCODINGS, FORMATS
 from engine.datasets.types import STUDIO_TYPES
 
-from ..models import Dataset, DatasetStatus, DatasetVersion
+from ..models import Connection, Dataset, DatasetStatus, DatasetVersion, VersionOrigin
 
 
 class ColumnSerializer(serializers.Serializer):
@@ -49,11 +50,16 @@ class VersionSerializer(serializers.ModelSerializer):
     source = serializers.SlugRelatedField(slug_field="uuid", read_only=True, allow_null=True)
     sha256 = serializers.CharField(source="parquet.sha256", read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    origin = serializers.ChoiceField(choices=VersionOrigin.choices, read_only=True,
+                                     help_text="Where the rows came from.")
+    origin_detail = serializers.JSONField(
+        read_only=True, help_text="By origin: upload {file_name}; sql {connection, query}; s3 {uri}; server_path "
+        "{path}; dataset_version {dataset_id, dataset, version, columns}; cast {from_version, types}; flow {...}.")
 
     class Meta:
         model = DatasetVersion
-        fields = ["number", "row_count", "column_count", "schema", "summary", "parent", "job", "note", "parquet",
-                  "source", "sha256", "created_by", "created_at"]
+        fields = ["number", "row_count", "column_count", "schema", "summary", "parent", "job", "note", "origin",
+                  "origin_detail", "parquet", "source", "sha256", "created_by", "created_at"]
         read_only_fields = fields
 
 
@@ -135,3 +141,74 @@ class RowsSerializer(serializers.Serializer):
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_rows(self, page: Any) -> list[dict[str, Any]]:
         return [{"number": row["number"], "values": row["values"]} for row in page["rows"]]
+
+
+# --- import sources --------------------------------------------------------------------------------------------
+
+class ConnectionSerializer(serializers.ModelSerializer):
+    project = serializers.SlugField(source="project.slug", help_text="Slug of the project; set on creation only.")
+    password = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=500,
+                                     trim_whitespace=False, style={"input_type": "password"},
+                                     help_text="Write-only; stored encrypted and never returned. On update, "
+                                               "leave it out (or empty) to keep the saved one.")
+    has_password = serializers.BooleanField(read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Connection
+        fields = ["id", "project", "name", "url", "password", "has_password", "created_by", "created_at",
+                  "updated_at"]
+        read_only_fields = ["id", "has_password", "created_by", "created_at", "updated_at"]
+        extra_kwargs = {"url": {"help_text": "postgresql://user@host:5432/database or sqlite:////path/file.db, "
+                                             "without a password."}}
+
+
+class ConnectionTestSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    message = serializers.CharField()
+
+
+class NamedImportSerializer(serializers.Serializer):
+    project = serializers.SlugField(help_text="Slug of the project to add the dataset to.")
+    name = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class FileImportSerializer(NamedImportSerializer):
+    format = serializers.ChoiceField(choices=list(FORMATS), required=False, allow_blank=True, default="",
+                                     help_text="Defaults to the file's extension.")
+    delimiter = serializers.CharField(required=False, allow_blank=True, max_length=3, default="")
+    encoding = serializers.ChoiceField(choices=list(ENCODINGS), required=False, default="utf-8")
+    header_row = serializers.IntegerField(required=False, min_value=0, max_value=1000, default=1)
+    sheet = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
+
+    def options(self) -> dict[str, Any]:
+        data = self.validated_data
+        return {"delimiter": data["delimiter"], "encoding": data["encoding"], "header_row": data["header_row"],
+                "sheet": data["sheet"]}
+
+
+class SqlImportSerializer(NamedImportSerializer):
+    connection = serializers.IntegerField(help_text="Id of a connection of the same project.")
+    query = serializers.CharField(help_text="One SELECT or WITH statement; it runs read-only with a time limit.")
+
+
+class S3ImportSerializer(FileImportSerializer):
+    uri = serializers.CharField(max_length=1024, help_text="s3://bucket/path/to/file.csv on the storage an admin "
+                                                           "configured (STUDIO_IMPORT_S3_*).")
+
+
+class PathImportSerializer(FileImportSerializer):
+    path = serializers.CharField(max_length=4096, help_text="A file inside a directory of STUDIO_IMPORT_PATHS.")
+
+
+class VersionImportSerializer(NamedImportSerializer):
+    dataset = serializers.IntegerField(help_text="Id of the dataset to copy (any project you are a member of).")
+    version = serializers.IntegerField(required=False, min_value=1, help_text="Defaults to its current version.")
+    columns = serializers.ListField(child=serializers.CharField(), required=False, default=list,
+                                    help_text="Columns to copy, in this order; empty copies every column.")
+
+
+class ImportStartedSerializer(serializers.Serializer):
+    dataset = DatasetSerializer()
+    job = JobSerializer(help_text="The import job, as /api/v1/jobs/<id>/ shows it.")

@@ -21,15 +21,27 @@ from apps.core.roles import Activity
 from apps.core.selectors import project_get
 
 from ..models import Dataset
-from ..selectors import dataset_list, dataset_page, parse_paging, version_get, version_list
+from ..selectors import dataset_get, dataset_list, dataset_page, parse_paging, version_get, version_list
 from ..services import dataset_cast_start, dataset_delete, dataset_upload
+from ..sources import (
+    connection_get,
+    dataset_import_path,
+    dataset_import_s3,
+    dataset_import_sql,
+    dataset_import_version,
+)
 from ..uploads import upload_refusal
 from ..views import download_response
 from .serializers import (
     DatasetSerializer,
     DatasetUploadSerializer,
+    ImportStartedSerializer,
+    PathImportSerializer,
     RowsSerializer,
+    S3ImportSerializer,
     SchemaChangeSerializer,
+    SqlImportSerializer,
+    VersionImportSerializer,
     VersionSerializer,
 )
 
@@ -73,6 +85,58 @@ class DatasetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.De
                                  description=data.get("description", ""), file_format=data.get("format", ""),
                                  options=upload.options())
         return Response(self.get_serializer(dataset).data, status=status.HTTP_201_CREATED)
+
+    def _started(self, dataset: Dataset) -> Response:
+        dataset = dataset_list(user=self.request.user).get(id=dataset.id)
+        body = {"dataset": dataset, "job": dataset.last_job}
+        return Response(ImportStartedSerializer(body, context={"request": self.request}).data,
+                        status=status.HTTP_202_ACCEPTED)
+
+    def _valid(self, serializer_class):
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        project = project_get(user=self.request.user, slug=serializer.validated_data["project"],
+                              activity=Activity.MANAGE_DATA)
+        return serializer, serializer.validated_data, project
+
+    @extend_schema(request=SqlImportSerializer, responses={202: ImportStartedSerializer})
+    @action(detail=False, methods=["post"], url_path="import-sql", url_name="import-sql")
+    def import_sql(self, request: Request) -> Response:
+        """Run a read-only query on a saved connection as a job; its rows become version 1 of a new dataset."""
+        _, data, project = self._valid(SqlImportSerializer)
+        connection = connection_get(user=request.user, project=project, connection_id=data["connection"])
+        return self._started(dataset_import_sql(project=project, user=request.user, connection=connection,
+                                                query=data["query"], name=data["name"],
+                                                description=data["description"]))
+
+    @extend_schema(request=S3ImportSerializer, responses={202: ImportStartedSerializer})
+    @action(detail=False, methods=["post"], url_path="import-s3", url_name="import-s3")
+    def import_s3(self, request: Request) -> Response:
+        """Copy s3://bucket/key from the admin-configured storage and import it like an upload."""
+        serializer, data, project = self._valid(S3ImportSerializer)
+        return self._started(dataset_import_s3(project=project, user=request.user, uri=data["uri"], name=data["name"],
+                                               description=data["description"], file_format=data["format"],
+                                               options=serializer.options()))
+
+    @extend_schema(request=PathImportSerializer, responses={202: ImportStartedSerializer})
+    @action(detail=False, methods=["post"], url_path="import-path", url_name="import-path")
+    def import_path(self, request: Request) -> Response:
+        """Import a file from a directory an admin allowed (STUDIO_IMPORT_PATHS) like an upload."""
+        serializer, data, project = self._valid(PathImportSerializer)
+        return self._started(dataset_import_path(project=project, user=request.user, path=data["path"],
+                                                 name=data["name"], description=data["description"],
+                                                 file_format=data["format"], options=serializer.options()))
+
+    @extend_schema(request=VersionImportSerializer, responses={202: ImportStartedSerializer})
+    @action(detail=False, methods=["post"], url_path="import-version", url_name="import-version")
+    def import_version(self, request: Request) -> Response:
+        """Copy a version of a dataset (or some of its columns) into a new dataset, as a job."""
+        _, data, project = self._valid(VersionImportSerializer)
+        source = version_get(dataset=dataset_get(user=request.user, dataset_id=data["dataset"]),
+                             number=data.get("version"))
+        return self._started(dataset_import_version(project=project, user=request.user, source=source,
+                                                    columns=data["columns"], name=data["name"],
+                                                    description=data["description"]))
 
     def perform_content_negotiation(self, request: Request, force: bool = False):
         # ?format=csv|parquet picks the download's file type here, not one of DRF's renderers.
