@@ -45,9 +45,12 @@ class Flow(models.Model):
         return self.name
 
     def input_version(self) -> DatasetVersion | None:
-        if self.follow_latest or self.source_version_id is None:
-            return self.dataset.current_version
-        return self.source_version
+        """The pinned version, or the dataset's latest version that this flow did not make itself (a flow
+        applied into its own dataset keeps reading its input, not its output)."""
+        if not self.follow_latest and self.source_version_id is not None:
+            return self.source_version
+        own_outputs = self.runs.filter(output_version__isnull=False).values("output_version")
+        return self.dataset.versions.exclude(id__in=own_outputs).order_by("-number").first()
 
     def step(self, step_id: str) -> dict[str, Any] | None:
         return next((step for step in self.steps if step.get("id") == step_id), None)

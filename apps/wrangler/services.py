@@ -437,15 +437,14 @@ def _column_status(before: pd.DataFrame, after: pd.DataFrame, reports: list[Step
 
 
 def _step_columns(sample: pd.DataFrame, reports: list[StepReport], steps: list[dict[str, Any]]) -> list[list[str]]:
-    """The columns present before each step, for the column pickers of its form (a step that did not run
-    gets the columns of the last step that did)."""
+    """The columns each step receives, for the column pickers of its form (a step after a failing one gets
+    the columns of the last step that ran)."""
     current = [str(column) for column in sample.columns]
     out = []
     for report in reports:
         out.append(list(current))
-        if report.ok and report.enabled and not report.error:
-            current = [c for c in current if c not in set(report.removed)] + [
-                c for c in report.added if c not in current]
+        if report.ok and report.enabled and report.output_columns:
+            current = list(report.output_columns)
     return out
 
 
@@ -516,11 +515,12 @@ def _streamable(steps: list[Step], states: list[dict[str, Any] | None] | None) -
 
 def _stored_states(flow: Flow, steps: list[Step]) -> list[dict[str, Any] | None] | None:
     """The fitted states of the latest apply, when its steps are the current ones."""
-    if flow.fitted is None:
+    run = FlowRun.objects.filter(flow=flow, fitted=flow.fitted).first() if flow.fitted_id else None
+    if run is None or run.fitted is None:
         return None
-    fitted = fitted_json(artifact=flow.fitted)
-    if [Step.from_json(step).to_json() for step in fitted.get("steps", [])] != [step.to_json() for step in steps]:
+    if [Step.from_json(step).to_json() for step in run.steps] != [step.to_json() for step in steps]:
         return None
+    fitted = fitted_json(artifact=run.fitted)
     return [step.get("state") for step in fitted["steps"]]
 
 
