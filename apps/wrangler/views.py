@@ -37,8 +37,12 @@ STOP_POLLING = 286
 @require_GET
 def flow_list_view(request: HttpRequest, project: Project) -> HttpResponse:
     ready = dataset_list(user=request.user, project=project).filter(status=DatasetStatus.READY)
+    chosen = request.GET.get("dataset", "")
+    flows = flow_list(user=request.user, project=project)
+    if chosen.isdigit():
+        flows = flows.filter(dataset_id=int(chosen))
     return render(request, "wrangler/list.html", {
-        "active_area": "data", "project": project, "flows": flow_list(user=request.user, project=project),
+        "active_area": "data", "project": project, "flows": flows, "chosen": int(chosen) if chosen.isdigit() else None,
         "datasets": ready, "can_manage": can(user=request.user, project=project, activity=Activity.MANAGE_DATA),
     })
 

@@ -79,31 +79,23 @@ def test_apply_can_write_a_new_dataset(flow, owner, dataset, run_job, project):
     assert dataset.versions.count() == 1
 
 
-def test_a_step_that_fails_on_the_full_data_fails_the_job_and_saves_nothing(flow, owner, dataset, run_job):
+def test_a_step_that_fails_on_the_full_data_fails_the_job_and_saves_nothing(project, owner, run_job):
+    from apps.datasets.services import dataset_import_dataframe
+
+    from .conftest import customers
+
+    frame = customers()
+    frame.loc[200, "visits"] = "many"  # beyond the 10-row preview sample
+    dataset = dataset_import_dataframe(project=project, user=owner, name="odd", frame=frame)
+    flow = services.flow_create(project=project, user=owner, dataset=dataset)
     services.flow_update(flow=flow, user=owner, sample_rows=10)
-    flow.refresh_from_db()
-    # Row 11 onwards have decimals the sample does not show; a strict cast to integer fails on them.
-    flow = _flow_with(flow, owner, {"transform": "cast_column",
-                                    "params": {"column": "score", "to": "integer", "on_error": "fail"}})
-    flow = services.flow_step_update(flow=flow, user=owner, step_id=flow.steps[0]["id"],
-                                     params={"column": "score", "to": "integer", "on_error": "fail"})
-    services.flow_update(flow=flow, user=owner, sample_rows=10)
-    # The sample's scores have decimals too, so check on a flow whose first 10 rows pass: cast age (whole) first.
-    flow = services.flow_step_update(flow=flow, user=owner, step_id=flow.steps[0]["id"],
-                                     params={"column": "age", "to": "integer", "on_error": "fail"})
-    version = dataset.current_version
-    frame = services.version_frame(version=version)
-    assert (frame["age"] % 1 == 0).all()
-    flow = _flow_with(flow, owner, {"transform": "cast_column",
-                                    "params": {"column": "score", "to": "integer", "on_error": "fail"}})
-    flow = services.flow_step_toggle(flow=flow, user=owner, step_id=flow.steps[1]["id"])
+    flow = services.flow_step_add(flow=flow, user=owner, transform="cast_column",
+                                  params={"column": "visits", "to": "integer", "on_error": "fail"})
+    assert services.flow_preview(flow=flow).ok
     job = run_job(services.flow_apply_start(flow=flow, user=owner))
-    assert job.status == JobStatus.COMPLETED  # the strict cast is off
-    flow = services.flow_step_toggle(flow=flow, user=owner, step_id=flow.steps[1]["id"])
-    before = DatasetVersion.objects.count()
-    with pytest.raises(services.UserError, match="Fix step 2"):
-        services.flow_apply_start(flow=flow, user=owner)
-    assert DatasetVersion.objects.count() == before
+    assert job.status == JobStatus.FAILED and "many" in job.error
+    assert dataset.versions.count() == 1
+    assert FlowRun.objects.get(job=job).output_version is None
 
 
 def test_a_stop_between_chunks_saves_nothing(flow, owner, dataset, monkeypatch):
