@@ -12,7 +12,7 @@ import pytest
 
 from apps.core.artifacts import artifact_path
 from apps.core.models import JobStatus
-from apps.datasets.models import Dataset, DatasetVersion
+from apps.datasets.models import Dataset
 from apps.wrangler import services
 from apps.wrangler.models import FlowRun
 from engine.runtime import JobStopped, LocalContext
