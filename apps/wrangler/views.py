@@ -208,7 +208,7 @@ def flow_schedule_view(request: HttpRequest, flow: Flow) -> Flow:
 def flow_runs_view(request: HttpRequest, project: Project, flow_id: int) -> HttpResponse:
     """Polled while a run is active; 286 stops the polling once none is."""
     flow = flow_get(user=request.user, project=project, flow_id=flow_id)
-    context = {"project": project, "flow": flow, **_runs_context(flow)}
+    context = {"project": project, "flow": flow, "runs_poll": True, **_runs_context(flow)}
     response = render(request, "wrangler/_runs.html", context)
     if not context["runs_active"]:
         response.status_code = STOP_POLLING
