@@ -620,8 +620,15 @@ def _apply_in_chunks(path: Any, steps: list[Step], states: list[dict[str, Any] |
 
 
 def _arrow(frame: pd.DataFrame) -> pa.Table:
+    """The frame in the studio's five column types (categories become text, dates timestamps...), as every
+    dataset version holds them."""
+    from engine.datasets.errors import DatasetFileError
+    from engine.datasets.types import normalize_table
+
     try:
-        return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+        return normalize_table(pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None))
+    except DatasetFileError as error:
+        raise UserError(f"The flow's output cannot be saved: {error.message}") from None
     except (pa.ArrowException, ValueError, TypeError) as error:
         raise UserError(f"The flow's output cannot be saved as Parquet: {error}") from None
 
