@@ -32,3 +32,10 @@ def version_saved(sender: Any, instance: DatasetVersion, created: bool, **kwargs
             flow_apply_scheduled(flow_id=flow_id, user_id=user_id, trigger=FlowRunTrigger.IMPORT)
 
     transaction.on_commit(start)
+
+
+def flow_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A flow deleted with its dataset takes its schedule along."""
+    from django_celery_beat.models import PeriodicTask
+
+    PeriodicTask.objects.filter(name=f"Apply flow {instance.id}").delete()

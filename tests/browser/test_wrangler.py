@@ -4,8 +4,6 @@ apply, open the new version, download the script."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 

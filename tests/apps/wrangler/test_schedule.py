@@ -54,3 +54,14 @@ def test_a_scheduled_run_of_a_broken_flow_is_skipped(flow, owner):
     services.flow_step_add(flow=flow, user=owner, transform="drop_columns", params={"columns": ["gone"]})
     assert services.flow_apply_scheduled(flow_id=flow.id, user_id=owner.id) is None
     assert not Job.objects.filter(kind="flow.apply").exists()
+
+
+def test_deleting_the_dataset_removes_its_flows_schedules(flow, owner, dataset):
+    from django_celery_beat.models import PeriodicTask
+
+    from apps.datasets.services import dataset_delete
+
+    services.flow_schedule_set(flow=flow, user=owner, cron="*/5 * * * *", rerun_on_import=False)
+    assert PeriodicTask.objects.filter(name=f"Apply flow {flow.id}").exists()
+    dataset_delete(dataset=dataset, user=owner)
+    assert not PeriodicTask.objects.filter(name=f"Apply flow {flow.id}").exists()

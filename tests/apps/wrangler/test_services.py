@@ -134,3 +134,16 @@ def test_a_proposal_goes_to_the_latest_flow_or_a_new_one(project, owner, dataset
     again = services.proposal_add(project=project, user=owner, dataset=dataset, transform="rename_columns",
                                   params={"mapping": {"age": "years"}})
     assert again.id == first.id and len(again.steps) == 2
+
+
+def test_dataset_parameters_resolve_to_a_dataset_of_the_same_project_only(project, dataset, stranger):
+    from apps.core.models import Project
+    from engine.wrangler import TransformError
+
+    resolve = services.dataset_resolver(project)
+    assert len(resolve(dataset.id)) == ROWS and len(resolve(f"{dataset.id}:1")) == ROWS
+    for bad in ("nope", f"{dataset.id}:9", "999999"):
+        with pytest.raises(TransformError):
+            resolve(bad)
+    with pytest.raises(TransformError):
+        services.dataset_resolver(Project.objects.get(slug="elsewhere"))(dataset.id)
