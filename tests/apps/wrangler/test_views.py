@@ -153,3 +153,17 @@ def test_another_projects_flow_is_not_found_and_a_labeler_cannot_edit(client, fl
 def test_the_dataset_page_links_to_the_flow_builder(signed_in, dataset):
     page = signed_in.get(reverse("datasets:detail", kwargs={"project": dataset.project.slug, "dataset_id": dataset.id}))
     assert b"Prepare data (flow)" in page.content
+
+
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def test_hostile_names_and_values_render_escaped(signed_in, flow, owner):
+    services.flow_update(flow=flow, user=owner, name=XSS)
+    services.flow_step_add(flow=flow, user=owner, transform="rename_columns", params={"mapping": {"city": XSS}})
+    services.flow_step_add(flow=flow, user=owner, transform="drop_columns", params={"columns": [XSS + "2"]},
+                           strict=False)
+    for page in (signed_in.get(url("builder", flow)), signed_in.get(url("preview", flow), **HX),
+                 signed_in.get(reverse("wrangler:list", kwargs={"project": flow.project.slug}))):
+        text = page.content.decode()
+        assert "<script>alert" not in text and "<img src=x" not in text
