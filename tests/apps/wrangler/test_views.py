@@ -105,6 +105,11 @@ def test_apply_starts_a_job_and_lists_the_run(signed_in, flow, owner):
     page = signed_in.post(url("apply", flow), **HX).content.decode()
     assert "Started job" in page and "job " in page and "<progress" in page
     assert 'hx-trigger="every 1s"' in page
+    from apps.core.models import Job
+
+    job = Job.objects.get(kind="flow.apply")
+    job_page = signed_in.get(reverse("jobs:job-detail", kwargs={"job_id": job.id}))
+    assert job_page.status_code == 200 and b"Apply flow customers flow (run 1)" in job_page.content
 
 
 def test_the_script_downloads_as_a_python_attachment(signed_in, flow, owner):
