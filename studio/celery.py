@@ -16,4 +16,4 @@ app.conf.task_queues = [
 ]
 app.conf.task_default_exchange = "default"
 app.conf.task_default_routing_key = "default"
-app.conf.imports = ["workers.jobs"]
+app.conf.imports = ["workers.jobs", "workers.wrangler"]

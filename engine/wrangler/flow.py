@@ -53,6 +53,7 @@ class StepReport:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    output_columns: list[str] = field(default_factory=list)  # the columns after this step, when it ran
 
 
 @dataclass
@@ -168,6 +169,7 @@ def flow_run(
             report.added, report.changed, report.removed = _changed_columns(current, output)
         current = output
         report.rows, report.columns = len(current), len(current.columns)
+        report.output_columns = [str(column) for column in current.columns]
         fitted.append(state)
         if ctx is not None:
             ctx.raise_if_stopped()

@@ -126,6 +126,8 @@ KWARGS: dict[str, tuple[str, Getter]] = {
     # A version of that same dataset (autofill links it to the cached Dataset above).
     "number": ("project", lambda w, v: w.instance("datasets.DatasetVersion").number),
     "connection_id": ("project", lambda w, v: w.instance("datasets.Connection").id),
+    "flow_id": ("project", lambda w, v: w.instance("wrangler.Flow").id),
+    "step_id": ("project", lambda w, v: "step1"),
 }
 # DRF detail routes (pk, uuid, slug...) are filled by the viewset's model.
 MODEL_LOOKUPS: dict[str, tuple[str, Getter]] = {
@@ -138,6 +140,7 @@ MODEL_LOOKUPS: dict[str, tuple[str, Getter]] = {
     "auth.User": ("global", lambda w, v: w.users["labeler"].id),
     "datasets.Dataset": ("project", lambda w, v: w.instance("datasets.Dataset").id),
     "datasets.Connection": ("project", lambda w, v: w.instance("datasets.Connection").id),
+    "wrangler.Flow": ("project", lambda w, v: w.instance("wrangler.Flow").id),
 }
 
 

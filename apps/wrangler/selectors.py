@@ -1,0 +1,49 @@
+"""Reads for flows, scoped to the user's projects, and the transform catalogue the builder and the API list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from apps.core.errors import NotFound
+from apps.core.models import Project
+from apps.core.selectors import AnyUser, project_list
+from engine.wrangler import Transform, transform_list
+
+from .models import Flow, FlowRun
+
+
+def flow_list(*, user: AnyUser, project: Project | None = None) -> QuerySet[Flow]:
+    flows = Flow.objects.filter(project__in=project_list(user=user)).select_related(
+        "project", "dataset", "dataset__current_version", "source_version", "fitted", "created_by")
+    if project is not None:
+        flows = flows.filter(project=project)
+    return flows
+
+
+def flow_get(*, user: AnyUser, flow_id: int, project: Project | None = None) -> Flow:
+    flow = flow_list(user=user, project=project).filter(id=flow_id).first()
+    if flow is None:
+        raise NotFound("There is no such flow, or it belongs to a project you are not a member of.")
+    return flow
+
+
+def flow_runs(*, flow: Flow) -> QuerySet[FlowRun]:
+    return flow.runs.select_related("input_version", "output_version", "output_version__dataset", "job", "fitted")
+
+
+def transform_families(*, query: str = "") -> list[tuple[str, list[Transform]]]:
+    """Registered transforms grouped by family (in the registry's order), filtered by a search text that
+    matches names, families and descriptions."""
+    words = query.lower().split()
+    groups: dict[str, list[Transform]] = {}
+    for spec in transform_list():
+        text = f"{spec.name} {spec.name.replace('_', ' ')} {spec.family} {spec.description}".lower()
+        if all(word in text for word in words):
+            groups.setdefault(spec.family, []).append(spec)
+    return list(groups.items())
+
+
+def transform_schemas() -> list[dict[str, Any]]:
+    return [spec.schema() for spec in transform_list()]
