@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("apps.core.api.urls")),
     path("", include("apps.accounts.api.urls")),
     path("", include("apps.datasets.api.urls")),
+    path("", include("apps.insights.api.urls")),
 ]

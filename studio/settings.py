@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.accounts",
     "apps.datasets",
+    "apps.insights",
 ]
 
 MIDDLEWARE = [

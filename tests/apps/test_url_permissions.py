@@ -125,6 +125,7 @@ KWARGS: dict[str, tuple[str, Getter]] = {
     "dataset_id": ("project", lambda w, v: w.instance("datasets.Dataset").id),
     # A version of that same dataset (autofill links it to the cached Dataset above).
     "number": ("project", lambda w, v: w.instance("datasets.DatasetVersion").number),
+    "report_id": ("project", lambda w, v: w.instance("insights.InsightsReport").id),
 }
 # DRF detail routes (pk, uuid, slug...) are filled by the viewset's model.
 MODEL_LOOKUPS: dict[str, tuple[str, Getter]] = {
@@ -136,6 +137,7 @@ MODEL_LOOKUPS: dict[str, tuple[str, Getter]] = {
     "accounts.ApiToken": ("own", lambda w, v: w.tokens[v].id),
     "auth.User": ("global", lambda w, v: w.users["labeler"].id),
     "datasets.Dataset": ("project", lambda w, v: w.instance("datasets.Dataset").id),
+    "insights.InsightsReport": ("project", lambda w, v: w.instance("insights.InsightsReport").id),
 }
 
 
