@@ -28,6 +28,8 @@ from .services import insights_report_start
 STOP_POLLING = 286
 RECENT_REPORTS = 10
 # Ratios are shown as percentages; other measured values as numbers.
+SCORE_LABELS = {"accuracy": "Accuracy", "balanced_accuracy": "Balanced accuracy", "roc_auc": "ROC AUC",
+                "r2": "R²", "rmse": "RMSE"}
 RATIO_KINDS = {"missing", "outliers", "duplicate_rows", "infinite", "target_imbalance", "mixed_types", "identifier"}
 
 
@@ -121,6 +123,8 @@ def _report_context(request: HttpRequest, report: InsightsReport) -> dict[str, A
         context["target_figure"] = charts.target_figure(target, profile)
         if target.get("model"):
             context["importance_figure"] = charts.importance_figure(target["model"])
+            context["scores"] = [{"label": SCORE_LABELS.get(name, name), "value": value}
+                                 for name, value in target["model"]["scores"].items()]
         if target.get("prediction_power"):
             context["power_figure"] = charts.power_figure(target)
             context["leaks"] = [p for p in target["prediction_power"] if p["leakage"]]
@@ -136,5 +140,5 @@ def _shown_warning(warning: dict[str, Any]) -> dict[str, Any]:
     else:
         measured = f"{value:,.4g}"
     fixes = [warning["fix"], *warning.get("alternatives", [])]
-    return {**warning, "measured": measured,
+    return {**warning, "measured": measured, "title": warning["kind"].replace("_", " ").capitalize(),
             "fixes": [{**fix, "params_json": json.dumps(fix["params"], sort_keys=True)} for fix in fixes]}
