@@ -112,6 +112,9 @@ def _report_context(request: HttpRequest, report: InsightsReport) -> dict[str, A
     if result is None:
         return context
     context["proposal_url"] = _proposal_url()
+    context["missing_percent"] = f"{result['summary']['missing_ratio']:.2%}"
+    if result.get("anomalies"):
+        context["anomaly_percent"] = f"{result['anomalies']['ratio']:.2%}"
     context["warnings"] = [_shown_warning(warning) for warning in result["warnings"]]
     context["column_charts"] = [
         {"profile": profile, "chart_id": f"chart-column-{index}", "figure": charts.column_figure(profile)}
