@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 BAR_COLOUR = "#3b6ea8"
 LEAK_COLOUR = "#b03a2e"
 
 
+def _text(value: Any) -> str:
+    """A user's column name or value as plotly label text: plotly reads a few HTML tags and entities in labels,
+    so escaping shows "<b>" as typed instead of bold (and never as a link)."""
+    return escape(str(value), quote=False)
+
+
 def _layout(title: str, *, x_title: str = "", y_title: str = "", height: int = 240, left: int = 50) -> dict[str, Any]:
     return {
-        "title": {"text": title, "font": {"size": 13}},
+        "title": {"text": _text(title), "font": {"size": 13}},
         "height": height,
         "margin": {"l": left, "r": 15, "t": 35, "b": 40},
         "xaxis": {"title": {"text": x_title}, "automargin": True},
@@ -38,7 +45,7 @@ def histogram_figure(title: str, histogram: dict[str, list], *, dates: bool = Fa
 
 def top_values_figure(title: str, top: list[dict[str, Any]]) -> dict[str, Any]:
     shown = list(reversed(top))  # plotly draws the first bar at the bottom
-    trace = {"type": "bar", "orientation": "h", "y": [str(item["value"])[:40] for item in shown],
+    trace = {"type": "bar", "orientation": "h", "y": [_text(str(item["value"])[:40]) for item in shown],
              "x": [item["count"] for item in shown], "marker": {"color": BAR_COLOUR},
              "hovertemplate": "%{y}: %{x} rows<extra></extra>"}
     return {"data": [trace], "layout": _layout(title, x_title="rows", height=max(160, 40 + 22 * len(top)), left=90)}
@@ -59,7 +66,7 @@ def bars_figure(title: str, names: list[str], values: list[float], *, x_title: s
     """Horizontal bars, largest at the top; `highlight` colours flagged bars (leakage)."""
     names, values = names[:limit], values[:limit]
     colours = [LEAK_COLOUR if flagged else BAR_COLOUR for flagged in (highlight or [False] * len(names))[:limit]]
-    trace = {"type": "bar", "orientation": "h", "y": list(reversed(names)), "x": list(reversed(values)),
+    trace = {"type": "bar", "orientation": "h", "y": [_text(name) for name in reversed(names)], "x": list(reversed(values)),
              "marker": {"color": list(reversed(colours))}, "hovertemplate": "%{y}: %{x:.3f}<extra></extra>"}
     return {"data": [trace], "layout": _layout(title, x_title=x_title, height=max(180, 50 + 20 * len(names)),
                                                left=140)}

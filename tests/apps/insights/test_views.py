@@ -100,3 +100,12 @@ def test_strangers_get_404_for_the_section_and_the_report(client, stranger, data
     client.force_login(stranger)
     assert section(client, dataset).status_code == 404
     assert client.get(f"/p/alpha/data/{dataset.id}/insights/{done_report.id}/").status_code == 404
+
+
+def test_chart_labels_escape_what_plotly_would_read_as_markup():
+    from apps.insights.charts import bars_figure, top_values_figure
+
+    top = top_values_figure("x", [{"value": '<a href="https://evil.example">click</a>', "count": 1}])
+    assert top["data"][0]["y"] == ['&lt;a href="https://evil.example"&gt;click&lt;/a&gt;']
+    bars = bars_figure("<b>t</b>", ["<i>col</i>"], [0.5], x_title="")
+    assert bars["data"][0]["y"] == ["&lt;i&gt;col&lt;/i&gt;"] and bars["layout"]["title"]["text"] == "&lt;b&gt;t&lt;/b&gt;"
