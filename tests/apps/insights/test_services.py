@@ -96,3 +96,20 @@ def test_reports_are_listed_only_to_members_of_their_project(done_report, owner,
     assert not insights_report_list(user=stranger).exists()
     with pytest.raises(UserError):
         insights_report_get(user=stranger, report_id=done_report.id)
+
+
+def test_a_column_full_of_infinities_is_flagged_and_the_report_completes(project, owner, run_job):
+    # (An empty file is refused at import, so a dataset always has rows; the engine's tests cover empty frames.)
+    import numpy as np
+    import pandas as pd
+
+    from apps.datasets.services import dataset_import_dataframe
+
+    broken = dataset_import_dataframe(project=project, user=owner, name="broken",
+                                      frame=pd.DataFrame({"x": np.arange(30.0), "ratio": np.inf}))
+    report = insights_report_start(dataset=broken, user=owner, target="x")
+    assert run_job(report.job).status == JobStatus.COMPLETED
+    report.refresh_from_db()
+    result = insights_report_result(report=report)
+    assert {"infinite", "constant"} <= {w["kind"] for w in result["warnings"] if w["columns"] == ["ratio"]}
+    assert result["target"]["problem_type"] == "regression" and result["target"]["model"] is not None
