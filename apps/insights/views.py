@@ -27,6 +27,8 @@ from .services import insights_report_start
 
 STOP_POLLING = 286
 RECENT_REPORTS = 10
+# Beyond this many columns the cards show their numbers without a chart, so the page stays quick to draw.
+MAX_COLUMN_CHARTS = 100
 # Ratios are shown as percentages; other measured values as numbers.
 SCORE_LABELS = {"accuracy": "Accuracy", "balanced_accuracy": "Balanced accuracy", "roc_auc": "ROC AUC",
                 "r2": "R²", "rmse": "RMSE"}
@@ -117,9 +119,11 @@ def _report_context(request: HttpRequest, report: InsightsReport) -> dict[str, A
         context["anomaly_percent"] = f"{result['anomalies']['ratio']:.2%}"
     context["warnings"] = [_shown_warning(warning) for warning in result["warnings"]]
     context["column_charts"] = [
-        {"profile": profile, "chart_id": f"chart-column-{index}", "figure": charts.column_figure(profile)}
+        {"profile": profile, "chart_id": f"chart-column-{index}",
+         "figure": charts.column_figure(profile) if index < MAX_COLUMN_CHARTS else None}
         for index, profile in enumerate(result["columns"])
     ]
+    context["charts_capped"] = len(result["columns"]) > MAX_COLUMN_CHARTS and MAX_COLUMN_CHARTS
     target = result.get("target")
     if target:
         profile = next((p for p in result["columns"] if p["name"] == target["column"]), None)

@@ -28,6 +28,8 @@ DUPLICATE_EXAMPLES = 5
 # Identifier and cardinality rules need enough rows to mean anything: three distinct names in three rows
 # are not an identifier.
 MIN_ROWS_FOR_CARDINALITY = 20
+# Correlations of many columns cost rows × columns²; this many rows pin r to about ±0.005.
+CORRELATION_ROWS = 50_000
 
 
 def fix(transform: str, params: dict[str, Any], label: str) -> dict[str, Any]:
@@ -160,6 +162,8 @@ def correlation_warnings(frame: pd.DataFrame, numeric: list[str]) -> list[dict[s
     """|Pearson r| above the threshold between two numeric columns: propose dropping the second one."""
     if len(numeric) < 2:
         return []
+    if len(frame) > CORRELATION_ROWS:
+        frame = frame.sample(CORRELATION_ROWS, random_state=0)
     matrix = frame[numeric].apply(as_numbers).replace([np.inf, -np.inf], np.nan).corr().to_numpy()
     found: list[dict[str, Any]] = []
     dropped: set[str] = set()
