@@ -28,6 +28,7 @@ def test_a_report_started_on_the_dataset_page_completes_with_warnings_and_charts
     section = page.locator("#insights")
     expect(section.get_by_role("heading", name="Quality and insights")).to_be_visible()
     section.get_by_label("Target column").select_option("species")
+    section.screenshot(path="/tmp/insights-dataset-section.png")
     with page.expect_navigation():
         section.get_by_role("button", name="Make a quality and insights report").click()
     expect(page).to_have_url(re.compile(rf"/p/{project.slug}/data/{dataset.id}/insights/\d+/$"))
