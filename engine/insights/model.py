@@ -47,6 +47,8 @@ def check_target(target: pd.Series, name: str, kind: str, problem_type: str) -> 
     if present.empty:
         return f"The target {name} is missing in every row, so there is nothing to learn."
     distinct = int(present.nunique())
+    if kind == DATETIME:
+        return f"The target {name} holds dates and times; choose a numeric or categorical column as the target."
     if distinct < 2:
         return f"The target {name} has a single value ({present.iloc[0]!s:.50}), so there is nothing to predict."
     if problem_type == REGRESSION and kind not in (NUMERIC, BOOLEAN):

@@ -148,7 +148,8 @@ def _target_part(frame: pd.DataFrame, sample: pd.DataFrame, types: dict[str, str
     chosen = problem_type or inferred
     section: dict[str, Any] = {"column": target, "type": kind, "problem_type": chosen,
                                "inferred_problem_type": inferred, "problem_type_given": bool(problem_type),
-                               "error": None, "model_error": None, "model": None, "prediction_power": [],
+                               "error": None, "model_error": None, "model_note": None, "model": None,
+                               "prediction_power": [],
                                "leakage_threshold": LEAKAGE_POWER}
     problem = check_target(frame[target], target, kind, chosen)
     if problem:
@@ -172,6 +173,21 @@ def _target_part(frame: pd.DataFrame, sample: pd.DataFrame, types: dict[str, str
     if chosen == REGRESSION:
         finite = np.isfinite(y)
         features, y = features[finite], y[finite]
+    else:  # a class seen once can be either trained on or tested on, not both: leave it out of the model
+        counts = np.bincount(y)
+        rare = sorted(classes[code] for code in np.flatnonzero(counts == 1))
+        if rare:
+            shown = ", ".join(rare[:10]) + (" …" if len(rare) > 10 else "")
+            section["model_note"] = (f"{len(rare):,} classes have a single row and are left out of the quick model "
+                                     f"and prediction power: {shown}.")
+            keep = counts[y] >= 2
+            features, y = features[keep], y[keep]
+            classes = [name for code, name in enumerate(classes) if counts[code] >= 2]
+            y = np.unique(y, return_inverse=True)[1]
+        if len(classes) < 2:
+            section["model_error"] = (f"Fewer than two classes of {target} have at least two rows, so no model can "
+                                      "be trained and tested.")
+            return section, found
     if not feature_names:
         section["model_error"] = "The dataset has no column besides the target, so there is nothing to model with."
         return section, found

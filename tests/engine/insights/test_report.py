@@ -273,3 +273,17 @@ def test_progress_is_reported_and_a_stop_request_is_honoured():
     assert percents == sorted(percents) and percents[-1] == 100
     with pytest.raises(JobStopped):
         insights_report(clean_frame(), ctx=LocalContext(stop_after_checks=1))
+
+
+def test_classes_seen_once_are_left_out_of_the_model_and_said_so():
+    frame = clean_frame(60).assign(label=["a"] * 30 + ["b"] * 28 + ["c", "d"])
+    section = insights_report(frame, target="label")["target"]
+    assert section["model"]["split"] == "80%/20% stratified" and "c, d" in section["model_note"]
+    every_row_its_own_class = clean_frame(60).assign(label=[f"id{i}" for i in range(60)])
+    section = insights_report(every_row_its_own_class, target="label")["target"]
+    assert section["model"] is None and "Fewer than two classes" in section["model_error"]
+
+
+def test_a_datetime_target_is_explained():
+    frame = clean_frame(60).assign(when=pd.date_range("2024-01-01", periods=60, tz="UTC"))
+    assert "holds dates and times" in insights_report(frame, target="when")["target"]["error"]
