@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("apps.accounts.api.urls")),
     path("", include("apps.datasets.api.urls")),
     path("", include("apps.wrangler.api.urls")),
+    path("", include("apps.insights.api.urls")),
 ]

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.datasets",
     "apps.wrangler",
+    "apps.insights",
 ]
 
 MIDDLEWARE = [

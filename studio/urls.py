@@ -7,6 +7,7 @@ urlpatterns = [
     path("accounts/", include("apps.accounts.urls")),
     path("", include("apps.datasets.urls")),
     path("", include("apps.wrangler.urls")),
+    path("", include("apps.insights.urls")),
     path("", include("apps.core.urls")),
     path("", include("apps.core.jobs_urls")),
     path("api/v1/", include("studio.api_urls")),

@@ -128,6 +128,7 @@ KWARGS: dict[str, tuple[str, Getter]] = {
     "connection_id": ("project", lambda w, v: w.instance("datasets.Connection").id),
     "flow_id": ("project", lambda w, v: w.instance("wrangler.Flow").id),
     "step_id": ("project", lambda w, v: "step1"),
+    "report_id": ("project", lambda w, v: w.instance("insights.InsightsReport").id),
 }
 # DRF detail routes (pk, uuid, slug...) are filled by the viewset's model.
 MODEL_LOOKUPS: dict[str, tuple[str, Getter]] = {
@@ -141,6 +142,7 @@ MODEL_LOOKUPS: dict[str, tuple[str, Getter]] = {
     "datasets.Dataset": ("project", lambda w, v: w.instance("datasets.Dataset").id),
     "datasets.Connection": ("project", lambda w, v: w.instance("datasets.Connection").id),
     "wrangler.Flow": ("project", lambda w, v: w.instance("wrangler.Flow").id),
+    "insights.InsightsReport": ("project", lambda w, v: w.instance("insights.InsightsReport").id),
 }
 
 
