@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.errors import UserError
@@ -97,14 +97,6 @@ def _section_context(request: HttpRequest, dataset: Dataset, form: ReportStartFo
     }
 
 
-def _proposal_url() -> str | None:
-    """The flow builder's "add this step" address, when the flow builder is installed."""
-    try:
-        return reverse("wrangler:proposal_add")
-    except NoReverseMatch:
-        return None
-
-
 def _report_context(request: HttpRequest, report: InsightsReport) -> dict[str, Any]:
     project, dataset = report.dataset.project, report.dataset
     context: dict[str, Any] = {"active_area": "data", "project": project, "dataset": dataset, "report": report,
@@ -113,7 +105,7 @@ def _report_context(request: HttpRequest, report: InsightsReport) -> dict[str, A
     context["result"] = result
     if result is None:
         return context
-    context["proposal_url"] = _proposal_url()
+    context["proposal_url"] = reverse("wrangler:proposal_add", kwargs={"project": project.slug})
     context["missing_percent"] = f"{result['summary']['missing_ratio']:.2%}"
     if result.get("anomalies"):
         context["anomaly_percent"] = f"{result['anomalies']['ratio']:.2%}"

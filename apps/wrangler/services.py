@@ -32,7 +32,7 @@ from apps.core.models import Artifact, Job, Project
 from apps.core.roles import Activity
 from apps.core.selectors import require
 from apps.core.services import job_create
-from apps.datasets.models import Dataset, DatasetStatus, DatasetVersion
+from apps.datasets.models import Dataset, DatasetStatus, DatasetVersion, VersionOrigin
 from apps.datasets.selectors import version_parquet_path
 from engine.datasets import table_view
 from engine.wrangler import (
@@ -679,6 +679,10 @@ def _apply_save(*, job: Job, ctx: Any, run: FlowRun, result: FlowResult, steps: 
             dataset=dataset, number=number, parquet=parquet, source=None, schema=schema,
             row_count=table.num_rows, column_count=table.num_columns, summary=summary, parent=run.input_version,
             job=job, note=f"Made by flow {flow.name} run {run.number}"[:500], created_by=job.owner,
+            origin=VersionOrigin.FLOW, origin_detail={
+                "flow_id": flow.id, "flow": flow.name, "run": run.number, "from_dataset_id": run.input_version.dataset_id,
+                "from_version": run.input_version.number,
+            },
         )
         dataset.current_version, dataset.status, dataset.error = version, DatasetStatus.READY, ""
         dataset.save(update_fields=["current_version", "status", "error"])

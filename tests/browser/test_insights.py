@@ -43,7 +43,7 @@ def test_a_report_started_on_the_dataset_page_completes_with_warnings_and_charts
     constant = warnings.locator("tr.warning-constant")
     expect(constant).to_contain_text("1 distinct value or fewer")
     expect(constant.locator('.proposal[data-transform="drop_columns"]')).to_contain_text("Drop column region")
-    expect(constant.locator(".proposal button")).to_be_disabled()
+    expect(constant.locator(".proposal button")).to_have_text("Add to a flow")
     expect(warnings.locator("tr.warning-identifier")).to_contain_text("sample_number")
     expect(page.locator("#report-target")).to_contain_text("multiclass")
     expect(page.locator("#report-model")).to_contain_text("Balanced accuracy")

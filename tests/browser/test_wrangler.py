@@ -68,7 +68,7 @@ def test_a_flow_is_built_with_a_live_preview_fixed_after_an_error_applied_and_ex
     expect(counts).to_have_text("344 rows × 8 columns (sample of 344 rows, first)")
 
     celery_worker(queues="batch")
-    page.get_by_role("button", name="Apply").click()
+    page.get_by_role("button", name="Apply", exact=True).click()
     made = page.locator("#runs a.made-version")
     expect(made).to_have_text("penguins v2", timeout=60_000)
     expect(page.locator("#runs")).to_contain_text("Completed")

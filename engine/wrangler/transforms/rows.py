@@ -29,8 +29,9 @@ def filter_rows(df: pd.DataFrame, params: dict[str, Any], state: dict[str, Any])
     if not pd.api.types.is_bool_dtype(condition.dtype):
         raise TransformError("The filter must be a condition that is true or false for each row, for example "
                              "age >= 18 or contains(city, \"Par\").", param="expression")
-    keep = condition.astype("boolean").fillna(False).astype(bool)
-    return df[keep]
+    if condition.dtype != bool:  # a nullable condition: a missing answer drops the row
+        condition = condition.astype("boolean").fillna(False).astype(bool)
+    return df[condition.to_numpy()]
 
 
 @transform("sort_rows", family=FAMILY, description="Sort the rows by one or more columns; missing values go last.",

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
-
 from apps.core.models import JobStatus
 from apps.core.roles import Role
 from apps.insights.models import InsightsReport
@@ -63,7 +61,7 @@ def test_once_done_the_live_fragment_stops_polling_and_shows_the_report(client, 
     assert 'id="report-warnings"' in live.content.decode()
 
 
-def test_the_report_page_shows_warnings_with_thresholds_and_proposals_without_a_flow_builder(
+def test_the_report_page_shows_warnings_with_thresholds_and_proposals(
         client, owner, dataset, done_report):
     client.force_login(owner)
     body = client.get(f"/p/alpha/data/{dataset.id}/insights/{done_report.id}/").content.decode()
@@ -71,18 +69,25 @@ def test_the_report_page_shows_warnings_with_thresholds_and_proposals_without_a_
     assert "prediction power ≥ 0.95" in body and "1 distinct value or fewer" in body
     proposal = re.search(r'<div class="proposal" data-transform="drop_columns" data-params=\'([^\']+)\'>', body)
     assert proposal and json.loads(proposal.group(1).replace("&quot;", '"'))["columns"]
-    assert "Add to a flow (flow builder not available yet)" in body and "disabled" in body
     assert 'data-plotly="chart-importance"' in body and 'data-plotly="chart-power"' in body
     assert 'id="chart-column-0" type="application/json"' in body and "<dt>ROC AUC</dt>" in body
     assert 'id="report-anomalies"' in body
 
 
-@pytest.mark.urls("tests.apps.insights.urls_with_flow_builder")
-def test_with_a_flow_builder_each_proposal_posts_to_it(client, owner, dataset, done_report):
+def test_each_proposal_posts_to_the_flow_builder_which_adds_the_step(client, owner, dataset, done_report):
+    from apps.wrangler.models import Flow
+
     client.force_login(owner)
     body = client.get(f"/p/alpha/data/{dataset.id}/insights/{done_report.id}/").content.decode()
-    assert 'action="/flows/proposals/add/"' in body and "not available yet" not in body
+    assert 'action="/p/alpha/flows/proposal/"' in body
     assert f'name="dataset" value="{dataset.id}"' in body and 'name="transform" value="drop_columns"' in body
+    proposal = re.search(r'name="params" value="([^"]+)"', body)
+    response = client.post("/p/alpha/flows/proposal/", {
+        "dataset": dataset.id, "transform": "drop_columns", "params": proposal.group(1).replace("&quot;", '"'),
+    })
+    flow = Flow.objects.get(dataset=dataset)
+    assert response.status_code == 302 and response["Location"].endswith(f"/flows/{flow.id}/")
+    assert [step["transform"] for step in flow.steps] == ["drop_columns"]
 
 
 def test_a_failed_report_shows_the_reason(client, owner, dataset, run_job):

@@ -47,6 +47,9 @@ def test_apply_writes_version_2_made_from_version_1_with_the_engines_output(flow
     version = dataset.current_version
     assert version.number == 2 and version.parent.number == 1
     assert version.note == "Made by flow customers flow run 1"
+    assert version.origin == "flow"
+    assert version.origin_detail == {"flow_id": flow.id, "flow": "customers flow", "run": 1,
+                                     "from_dataset_id": dataset.id, "from_version": 1}
     run = FlowRun.objects.get(flow=flow)
     assert run.input_version.number == 1 and run.output_version == version and run.job == job
     assert [step["transform"] for step in run.steps] == ["rename_columns", "cast_column", "drop_columns"]
