@@ -213,6 +213,11 @@ JOB_TRANSIENT_RETRIES = env_int("STUDIO_JOB_TRANSIENT_RETRIES", 5)
 JOB_TRANSIENT_BACKOFF_SECONDS = env_int("STUDIO_JOB_TRANSIENT_BACKOFF_SECONDS", 5)
 # Heap a job may add on top of what its worker process holds; 0 turns the cap off.
 JOB_MEMORY_LIMIT_MB = env_int("STUDIO_JOB_MEMORY_LIMIT_MB", 8192)
+# Custom pandas code steps in data flows: off unless an administrator turns them on; then only roles that may
+# run code add them, and they run only in workers, in a child process with these limits.
+CUSTOM_CODE_STEPS = env_bool("STUDIO_CUSTOM_CODE_STEPS", False)
+CUSTOM_CODE_TIMEOUT_SECONDS = env_int("STUDIO_CUSTOM_CODE_TIMEOUT_SECONDS", 300)
+CUSTOM_CODE_MEMORY_MB = env_int("STUDIO_CUSTOM_CODE_MEMORY_MB", 4096)
 
 # --- artifacts --------------------------------------------------------------------------------
 ARTIFACT_ROOT = Path(os.environ.get("STUDIO_ARTIFACT_ROOT") or VAR_DIR / "artifacts").resolve()

@@ -18,6 +18,7 @@ class Activity(models.TextChoices):
     VIEW = "view", "View the project"
     MANAGE_DATA = "manage_data", "Manage data"
     RUN_JOBS = "run_jobs", "Run jobs"
+    RUN_CODE = "run_code", "Run custom code"
     MANAGE_MODELS = "manage_models", "Manage models"
     APPROVE_MODELS = "approve_models", "Approve models"
     DEPLOY_ENDPOINTS = "deploy_endpoints", "Deploy endpoints"
@@ -28,9 +29,9 @@ class Activity(models.TextChoices):
 A = Activity
 ROLE_ACTIVITIES: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(A.values),
-    Role.DATA_SCIENTIST: frozenset({A.VIEW, A.MANAGE_DATA, A.RUN_JOBS, A.MANAGE_MODELS, A.LABEL}),
+    Role.DATA_SCIENTIST: frozenset({A.VIEW, A.MANAGE_DATA, A.RUN_JOBS, A.RUN_CODE, A.MANAGE_MODELS, A.LABEL}),
     Role.ML_ENGINEER: frozenset(
-        {A.VIEW, A.MANAGE_DATA, A.RUN_JOBS, A.MANAGE_MODELS, A.APPROVE_MODELS, A.DEPLOY_ENDPOINTS}
+        {A.VIEW, A.MANAGE_DATA, A.RUN_JOBS, A.RUN_CODE, A.MANAGE_MODELS, A.APPROVE_MODELS, A.DEPLOY_ENDPOINTS}
     ),
     Role.ANALYST: frozenset({A.VIEW, A.MANAGE_DATA, A.RUN_JOBS}),
     Role.LABELER: frozenset({A.VIEW, A.LABEL}),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from apps.core.errors import NotFound
@@ -39,11 +40,18 @@ def transform_families(*, query: str = "") -> list[tuple[str, list[Transform]]]:
     words = query.lower().split()
     groups: dict[str, list[Transform]] = {}
     for spec in transform_list():
+        if not transform_available(spec):
+            continue  # turned off by the administrator: the picker says so below the list
         text = f"{spec.name} {spec.name.replace('_', ' ')} {spec.family} {spec.description}".lower()
         if all(word in text for word in words):
             groups.setdefault(spec.family, []).append(spec)
     return list(groups.items())
 
 
+def transform_available(spec: Transform) -> bool:
+    """Custom code steps are listed only where the administrator turned them on."""
+    return not spec.extra.get("worker_only") or settings.CUSTOM_CODE_STEPS
+
+
 def transform_schemas() -> list[dict[str, Any]]:
-    return [spec.schema() for spec in transform_list()]
+    return [spec.schema() for spec in transform_list() if transform_available(spec)]

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from django.conf import settings
 from django.db import transaction
 
 from apps.core.artifacts import artifact_open, artifact_put_bytes
@@ -36,6 +37,7 @@ from apps.datasets.models import Dataset, DatasetStatus, DatasetVersion, Version
 from apps.datasets.selectors import version_parquet_path
 from engine.datasets import table_view
 from engine.wrangler import (
+    CustomCodeLimits,
     FlowResult,
     Step,
     StepReport,
@@ -66,6 +68,8 @@ def flow_create(*, project: Project, user, dataset: Dataset, name: str = "", ver
         raise UserError(f"Version {version.number} is not a version of {dataset.name}.", field="version")
     name = (name or f"{dataset.name} flow").strip()[:120]
     checked = _steps_checked(steps, strict=strict)
+    if any(_is_custom(step) for step in checked):
+        custom_code_require(user=user, project=project)
     with transaction.atomic():
         flow = Flow.objects.create(project=project, name=name, dataset=dataset, source_version=version,
                                    follow_latest=version is None, steps=checked, created_by=user)
@@ -190,10 +194,39 @@ def _edit(flow: Flow, user, summary: str, change: Any) -> Flow:
         locked = Flow.objects.select_for_update().get(id=flow.id)
         previous = list(locked.steps)
         locked.steps = change(previous)
+        if any(_is_custom(step) and step not in previous for step in locked.steps):
+            custom_code_require(user=user, project=flow.project)
         locked.undo_stack = [*locked.undo_stack, previous][-UNDO_LIMIT:]
         locked.save(update_fields=["steps", "undo_stack", "updated_at"])
         audit_record(actor=user, action="flow.edit", project=flow.project, summary=f"Flow '{locked.name}': {summary}")
     return locked
+
+
+def _is_custom(step: dict[str, Any]) -> bool:
+    try:
+        return bool(transform_get(str(step.get("transform") or "")).extra.get("worker_only"))
+    except TransformError:
+        return False
+
+
+def custom_code_require(*, user, project: Project) -> None:
+    """Custom code steps need the administrator's setting and a role that may run code."""
+    if not settings.CUSTOM_CODE_STEPS:
+        raise UserError("Custom code steps are turned off on this studio; an administrator can turn them on with "
+                        "STUDIO_CUSTOM_CODE_STEPS.", field="transform")
+    require(user=user, project=project, activity=Activity.RUN_CODE)
+
+
+def custom_code_limits(steps: Sequence[Step]) -> CustomCodeLimits | None:
+    """The limits custom code steps run with in a worker; a flow that has some while the setting is off fails
+    rather than writing a version without them."""
+    if not settings.CUSTOM_CODE_STEPS:
+        if any(step.enabled and _is_custom(step.to_json()) for step in steps):
+            raise UserError("This flow has a custom code step, and custom code steps are turned off on this studio "
+                            "(STUDIO_CUSTOM_CODE_STEPS); disable or delete the step, or ask an administrator.")
+        return None
+    return CustomCodeLimits(timeout_seconds=settings.CUSTOM_CODE_TIMEOUT_SECONDS,
+                            memory_mb=settings.CUSTOM_CODE_MEMORY_MB)
 
 
 def _index(steps: list[dict[str, Any]], step_id: str) -> int:
@@ -452,7 +485,7 @@ def _report_json(step: dict[str, Any], report: StepReport) -> dict[str, Any]:
     return {"id": step.get("id", ""), "index": report.index, "transform": report.transform,
             "enabled": report.enabled, "ok": report.ok, "error": report.error, "error_param": report.error_param,
             "rows": report.rows, "columns": report.columns, "added": report.added, "changed": report.changed,
-            "removed": report.removed, "seconds": round(report.seconds, 4)}
+            "removed": report.removed, "seconds": round(report.seconds, 4), "note": report.note}
 
 
 # --- applying ----------------------------------------------------------------------------------------------
@@ -467,6 +500,8 @@ def flow_apply_start(*, flow: Flow, user, new_dataset_name: str = "", refit: boo
     enabled = [step for step in flow.steps if step.get("enabled", True)]
     if not enabled:
         raise UserError("Add at least one step before applying the flow.")
+    if any(_is_custom(step) for step in enabled):
+        custom_code_require(user=user, project=flow.project)
     preview = flow_preview(flow=flow, page_size=1)
     if preview.failed is not None:
         failed = preview.failed
@@ -544,8 +579,6 @@ def flow_apply_run(*, job: Job, ctx: Any) -> dict[str, Any]:
     import tempfile
     from pathlib import Path
 
-    from django.conf import settings
-
     run = FlowRun.objects.select_related("flow", "flow__project", "input_version", "output_version").filter(
         job=job).first()
     if run is None or run.flow.project_id != job.project_id:
@@ -557,6 +590,7 @@ def flow_apply_run(*, job: Job, ctx: Any) -> dict[str, Any]:
         raise UserError("The input version was deleted before this job could run.")
     steps = [Step.from_json(step) for step in run.steps]
     states = None if job.inputs.get("refit", True) else _stored_states(flow, steps)
+    custom_code = custom_code_limits(steps)
     path = version_parquet_path(version=version)
     resolve = dataset_resolver(flow.project)
     ctx.log(f"Applying {sum(step.enabled for step in steps)} steps of flow '{flow.name}' to "
@@ -574,7 +608,8 @@ def flow_apply_run(*, job: Job, ctx: Any) -> dict[str, Any]:
                 ctx.progress(5, f"Reading version {version.number}")
                 frame = version_frame(version=version)
                 ctx.raise_if_stopped()
-                result = flow_run(frame, steps, states=states, resolve=resolve, ctx=_Scaled(ctx, 10, 70))
+                result = flow_run(frame, steps, states=states, resolve=resolve, ctx=_Scaled(ctx, 10, 70),
+                                  custom_code=custom_code)
                 ctx.progress(72, "Writing Parquet")
                 _write(result.frame, output)
         except TransformError as error:
@@ -734,6 +769,9 @@ def flow_export_script(*, flow: Flow) -> str:
         if any(step.enabled and transform_get(step.transform).stateful for step in steps if _known(step)):
             raise Conflict("This flow has steps fitted on the data (imputers, encoders, scalers...): apply it "
                            "first, so the script carries values fitted on the full data.")
+        if any(step.enabled and _is_custom(step.to_json()) for step in steps):
+            raise Conflict("This flow has a custom code step, which runs only when the flow is applied: apply it "
+                           "first, then export the script.")
         version = _input_version(flow)
         sample, _ = version_sample(version=version, rows=flow.sample_rows, method=flow.sample_method)
         result = flow_run(sample, steps, resolve=dataset_resolver(flow.project), stop_at_error=False)

@@ -8,6 +8,7 @@ import json
 from html import escape
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -81,7 +82,8 @@ def transform_picker(request: HttpRequest, project: Project, flow_id: int) -> Ht
     flow = flow_get(user=request.user, project=project, flow_id=flow_id)
     query = request.GET.get("q", "")[:100]
     return render(request, "wrangler/_picker.html",
-                  {"project": project, "flow": flow, "families": transform_families(query=query), "query": query})
+                  {"project": project, "flow": flow, "families": transform_families(query=query), "query": query,
+                   "custom_code": settings.CUSTOM_CODE_STEPS})
 
 
 @project_view(Activity.MANAGE_DATA)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from engine.runtime import JobContext
 
+from .custom import CustomCodeLimits, custom_code_run
 from .errors import TransformError
 from .registry import params_check, transform_get
 
@@ -53,6 +54,7 @@ class StepReport:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    note: str = ""  # why a step was not previewed (custom code runs only when the flow is applied)
     output_columns: list[str] = field(default_factory=list)  # the columns after this step, when it ran
 
 
@@ -62,6 +64,7 @@ class FlowResult:
     states: list[dict[str, Any] | None]  # one per step: the fitted state, or None
     reports: list[StepReport]
     params: list[dict[str, Any]] = field(default_factory=list)  # as checked: defaults filled, types coerced
+    stopped_at: int | None = None  # the custom code step where a run without custom code stopped
 
     @property
     def failed(self) -> StepReport | None:
@@ -124,24 +127,31 @@ def _changed_columns(before: pd.DataFrame, after: pd.DataFrame) -> tuple[list[st
 def flow_run(
     frame: pd.DataFrame, steps: Sequence[Step], *, states: Sequence[dict[str, Any] | None] | None = None,
     resolve: Resolver = _no_datasets, ctx: JobContext | None = None, stop_at_error: bool = True,
-    describe: bool = False,
+    describe: bool = False, custom_code: CustomCodeLimits | None = None,
 ) -> FlowResult:
     """Apply `steps` to `frame`. Stateful steps are fitted on the training rows (those a split step marked
     "train", or all rows before any split) unless `states` gives their fitted state.
 
     With `stop_at_error` False a failing step is reported and the rest are skipped, so the preview can show
     the error at its step while the flow stays editable; otherwise the TransformError propagates.
-    `describe` fills each report's added/changed/removed columns (cheap on a preview sample)."""
+    `describe` fills each report's added/changed/removed columns (cheap on a preview sample).
+    Custom code steps run (in a limited child process) only when `custom_code` gives their limits; without it
+    the run stops before the first one, which is not an error: its report and later ones carry a note."""
     current = frame
     fitted: list[dict[str, Any] | None] = []
     reports: list[StepReport] = []
     checked_params: list[dict[str, Any]] = []
     split_column: str | None = None
     failed = False
+    stopped_at: int | None = None
     for index, step in enumerate(steps):
         report = StepReport(index, step.transform, step.enabled)
         reports.append(report)
         checked_params.append(dict(step.params))
+        if stopped_at is not None and step.enabled and not failed:
+            report.note = "Not previewed: it comes after a custom code step."
+            fitted.append(states[index] if states is not None and index < len(states) else None)
+            continue
         if not step.enabled or failed:
             fitted.append(states[index] if states is not None and index < len(states) else None)
             report.ok = not failed or not step.enabled
@@ -155,6 +165,12 @@ def flow_run(
             checked_params[index] = params
             runtime_params = _resolved(params, spec.params, resolve)
             state: dict[str, Any] | None = states[index] if states is not None and index < len(states) else None
+            if spec.extra.get("worker_only") and custom_code is None:
+                stopped_at = index
+                report.note = ("Custom code runs only when the flow is applied, in a worker; the preview shows the "
+                               "data before this step.")
+                fitted.append(None)
+                continue
             if spec.fit is not None and state is None:
                 train = _train_rows(current, split_column)
                 if train.empty:
@@ -162,7 +178,11 @@ def flow_run(
                 # Through JSON, as the fitted flow is stored and exported, so the studio and the exported
                 # script apply exactly the same state.
                 state = json.loads(json.dumps(spec.fit(train, runtime_params), allow_nan=True))
-            output = spec.function(current, runtime_params, state or {})
+            if spec.extra.get("worker_only"):
+                assert custom_code is not None
+                output = custom_code_run(current, runtime_params["code"], custom_code)
+            else:
+                output = spec.function(current, runtime_params, state or {})
             if not isinstance(output, pd.DataFrame):
                 raise TypeError(f"transform {spec.name} returned {type(output).__name__}")
             if spec.marks_split:
@@ -194,7 +214,7 @@ def flow_run(
         if ctx is not None:
             ctx.raise_if_stopped()
             ctx.progress(100.0 * (index + 1) / max(1, len(steps)), f"Step {index + 1} of {len(steps)}: {step.transform}")
-    return FlowResult(current, fitted, reports, checked_params)
+    return FlowResult(current, fitted, reports, checked_params, stopped_at)
 
 
 def sample_rows(frame: pd.DataFrame, *, rows: int = 10_000, method: str = "first", seed: int = 0) -> pd.DataFrame:

@@ -37,6 +37,7 @@ PARAM_KINDS = (
     "string_list",
     "mapping",  # {string: string}
     "expression",  # the safe formula language (engine/wrangler/formula.py)
+    "code",  # Python source, for custom code steps only (run in a limited child process)
     "dataset",  # another dataset version, by reference; the studio resolves it
 )
 
@@ -100,6 +101,7 @@ class Transform:
             "name": self.name, "family": self.family, "description": self.description,
             "params": [param.schema() for param in self.params], "stateful": self.stateful,
             "row_local": self.row_local, "example": self.example,
+            "worker_only": bool(self.extra.get("worker_only")),
         }
 
 
@@ -229,7 +231,7 @@ def params_check(spec: Transform, params: dict[str, Any], columns: Sequence[str]
         elif param.kind == "mapping":
             if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
                 raise TransformError(f"{label!r} must map names to names.", param=param.name)
-        elif param.kind in {"string", "expression"}:
+        elif param.kind in {"string", "expression", "code"}:
             if not isinstance(value, str):
                 raise TransformError(f"{label!r} must be text.", param=param.name)
         elif param.kind == "dataset" and not isinstance(value, int | str):

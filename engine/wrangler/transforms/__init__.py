@@ -6,6 +6,7 @@ from . import categorical  # noqa: F401
 from . import clean_categories  # noqa: F401
 from . import columns  # noqa: F401
 from . import combine  # noqa: F401
+from . import custom  # noqa: F401
 from . import datetimes  # noqa: F401
 from . import dimensionality  # noqa: F401
 from . import formula_columns  # noqa: F401

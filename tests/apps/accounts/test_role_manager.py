@@ -16,10 +16,10 @@ def test_the_matrix_shows_each_role_and_activity(client, make_user):
     page = client.get(reverse("accounts:roles")).content.decode()
     assert 'class="matrix"' in page
     for label in ["Admin", "Data Scientist", "ML Engineer", "Analyst", "Labeler", "Approve models",
-                  "Deploy endpoints", "Manage users and roles"]:
+                  "Deploy endpoints", "Run custom code", "Manage users and roles"]:
         assert label in page
-    # Labeler: view and label only (2 of 8 activities); Admin: all 8.
-    assert page.count('class="yes"') == 8 + 5 + 6 + 3 + 2
+    # Labeler: view and label only (2 of 9 activities); Admin: all 9.
+    assert page.count('class="yes"') == 9 + 6 + 7 + 3 + 2
 
 
 def test_a_project_admin_sees_their_projects_members_only(client, project, member, make_user):

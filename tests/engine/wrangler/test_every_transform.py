@@ -10,10 +10,12 @@ import pandas as pd
 import pytest
 
 from engine.wrangler import Step, flow_run, transform_list
+from engine.wrangler.custom import CustomCodeLimits
 from engine.wrangler.export import flow_export_script
 from engine.wrangler.sample import sample_frame, sample_other
 
 TRANSFORMS = transform_list()
+CUSTOM_CODE = CustomCodeLimits(timeout_seconds=60, memory_mb=4096)
 
 
 def resolve(reference):
@@ -30,7 +32,7 @@ def _through_parquet(frame: pd.DataFrame, path) -> pd.DataFrame:
 def test_the_transform_runs_on_the_sample_and_leaves_its_input_alone(spec):
     frame = sample_frame()
     before = frame.copy(deep=True)
-    result = flow_run(frame, [Step(spec.name, spec.example)], resolve=resolve)
+    result = flow_run(frame, [Step(spec.name, spec.example)], resolve=resolve, custom_code=CUSTOM_CODE)
     assert isinstance(result.frame, pd.DataFrame)
     pd.testing.assert_frame_equal(frame, before)
     assert (result.states[0] is not None) == spec.stateful
@@ -40,7 +42,7 @@ def test_the_transform_runs_on_the_sample_and_leaves_its_input_alone(spec):
 def test_the_exported_script_reproduces_the_studio_output(spec, tmp_path, monkeypatch):
     steps = [Step(spec.name, spec.example)]
     frame = sample_frame()
-    result = flow_run(frame, steps, resolve=resolve)
+    result = flow_run(frame, steps, resolve=resolve, custom_code=CUSTOM_CODE)
     studio = _through_parquet(result.frame, tmp_path / "studio.parquet")
 
     script = tmp_path / "flow.py"
