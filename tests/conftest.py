@@ -187,3 +187,34 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+@pytest.fixture
+def run_job():
+    """Run a job in this process, as a worker would (tests never see on_commit fire, so nothing is sent)."""
+    from apps.core.jobs import job_execute
+    from apps.core.models import Job
+
+    def run(job_or_id):
+        job_id = getattr(job_or_id, "id", job_or_id)
+        job_execute(job_id=job_id)
+        return Job.objects.get(id=job_id)
+
+    return run
+
+
+@pytest.fixture
+def stranger(make_user):
+    """An Admin of another project: sees nothing of ours."""
+    from apps.core.services import project_create
+
+    user = make_user("stranger")
+    project_create(name="Elsewhere", user=user)
+    return user
+
+
+@pytest.fixture
+def labeler(member):
+    from apps.core.roles import Role
+
+    return member(Role.LABELER)

@@ -5,9 +5,6 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from apps.core.jobs import job_execute
-from apps.core.roles import Role
-
 PEOPLE_CSV = (
     b"id,name,age,score,member,joined\n"
     b"1,Ann,34,1.5,true,2021-01-02\n"
@@ -20,19 +17,6 @@ PEOPLE_CSV = (
 @pytest.fixture
 def owner(project):
     return project.memberships.get().user
-
-
-@pytest.fixture
-def run_job():
-    """Run a job in this process, as a worker would (tests never see on_commit fire, so nothing is sent)."""
-    from apps.core.models import Job
-
-    def run(job_or_id):
-        job_id = getattr(job_or_id, "id", job_or_id)
-        job_execute(job_id=job_id)
-        return Job.objects.get(id=job_id)
-
-    return run
 
 
 @pytest.fixture
@@ -52,21 +36,6 @@ def ready_dataset(project, owner, upload_file, run_job):
     run_job(dataset.last_job)
     dataset.refresh_from_db()
     return dataset
-
-
-@pytest.fixture
-def stranger(make_user):
-    """An Admin of another project: sees nothing of ours."""
-    from apps.core.services import project_create
-
-    user = make_user("stranger")
-    project_create(name="Elsewhere", user=user)
-    return user
-
-
-@pytest.fixture
-def labeler(member):
-    return member(Role.LABELER)
 
 
 def parquet_bytes(frame) -> bytes:

@@ -4,9 +4,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from apps.core.jobs import job_execute
-from apps.core.roles import Role
-
 ROWS = 120
 
 
@@ -35,18 +32,6 @@ def dataset(project, owner):
 
 
 @pytest.fixture
-def run_job():
-    from apps.core.models import Job
-
-    def run(job_or_id):
-        job_id = getattr(job_or_id, "id", job_or_id)
-        job_execute(job_id=job_id)
-        return Job.objects.get(id=job_id)
-
-    return run
-
-
-@pytest.fixture
 def done_report(dataset, owner, run_job):
     from apps.insights.services import insights_report_start
 
@@ -54,17 +39,3 @@ def done_report(dataset, owner, run_job):
     run_job(report.job)
     report.refresh_from_db()
     return report
-
-
-@pytest.fixture
-def stranger(make_user):
-    from apps.core.services import project_create
-
-    user = make_user("stranger")
-    project_create(name="Elsewhere", user=user)
-    return user
-
-
-@pytest.fixture
-def labeler(member):
-    return member(Role.LABELER)

@@ -4,9 +4,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from apps.core.jobs import job_execute
-from apps.core.roles import Role
-
 ROWS = 300
 
 
@@ -42,18 +39,6 @@ def flow(project, owner, dataset):
 
 
 @pytest.fixture
-def run_job():
-    from apps.core.models import Job
-
-    def run(job_or_id):
-        job_id = getattr(job_or_id, "id", job_or_id)
-        job_execute(job_id=job_id)
-        return Job.objects.get(id=job_id)
-
-    return run
-
-
-@pytest.fixture
 def stranger(make_user):
     """An Admin of another project, with a dataset and a flow of their own."""
     from apps.core.services import project_create
@@ -61,11 +46,6 @@ def stranger(make_user):
     user = make_user("stranger")
     project_create(name="Elsewhere", user=user)
     return user
-
-
-@pytest.fixture
-def labeler(member):
-    return member(Role.LABELER)
 
 
 RENAME = {"transform": "rename_columns", "params": {"mapping": {"score": "risk"}}}
