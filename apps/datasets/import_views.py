@@ -75,69 +75,52 @@ def _done(request: HttpRequest, project: Project, dataset: Dataset) -> HttpRespo
     return redirect("datasets:detail", project=project.slug, dataset_id=dataset.id)
 
 
-@project_view(Activity.MANAGE_DATA)
-@require_POST
-def import_sql_view(request: HttpRequest, project: Project) -> HttpResponse:
-    form = SqlImportForm(request.POST, project=project)
+def _import(request: HttpRequest, project: Project, source: str, form, start) -> HttpResponse:
+    """Every import source's POST: a valid form starts the import (`start(data)` returns the dataset) and goes
+    to the dataset page; otherwise the Import page again, on the same tab, with the errors inline."""
     if form.is_valid():
         try:
-            dataset = dataset_import_sql(project=project, user=request.user, connection=form.cleaned_data["connection"],
-                                         query=form.cleaned_data["query"], name=form.cleaned_data["name"],
-                                         description=form.cleaned_data["description"])
+            dataset = start(form.cleaned_data)
         except UserError as error:
             _error(form, error)
         else:
             return _done(request, project, dataset)
-    return import_page(request, project, "sql", form, status=400)
+    return import_page(request, project, source, form, status=400)
+
+
+@project_view(Activity.MANAGE_DATA)
+@require_POST
+def import_sql_view(request: HttpRequest, project: Project) -> HttpResponse:
+    return _import(request, project, "sql", SqlImportForm(request.POST, project=project), lambda data: dataset_import_sql(
+        project=project, user=request.user, connection=data["connection"], query=data["query"], name=data["name"],
+        description=data["description"]))
 
 
 @project_view(Activity.MANAGE_DATA)
 @require_POST
 def import_s3_view(request: HttpRequest, project: Project) -> HttpResponse:
     form = S3ImportForm(request.POST)
-    if form.is_valid():
-        try:
-            dataset = dataset_import_s3(project=project, user=request.user, uri=form.cleaned_data["uri"],
-                                        name=form.cleaned_data["name"], description=form.cleaned_data["description"],
-                                        file_format=form.cleaned_data["format"], options=form.options())
-        except UserError as error:
-            _error(form, error)
-        else:
-            return _done(request, project, dataset)
-    return import_page(request, project, "s3", form, status=400)
+    return _import(request, project, "s3", form, lambda data: dataset_import_s3(
+        project=project, user=request.user, uri=data["uri"], name=data["name"], description=data["description"],
+        file_format=data["format"], options=form.options()))
 
 
 @project_view(Activity.MANAGE_DATA)
 @require_POST
 def import_path_view(request: HttpRequest, project: Project) -> HttpResponse:
     form = PathImportForm(request.POST)
-    if form.is_valid():
-        try:
-            dataset = dataset_import_path(project=project, user=request.user, path=form.cleaned_data["path"],
-                                          name=form.cleaned_data["name"], description=form.cleaned_data["description"],
-                                          file_format=form.cleaned_data["format"], options=form.options())
-        except UserError as error:
-            _error(form, error)
-        else:
-            return _done(request, project, dataset)
-    return import_page(request, project, "path", form, status=400)
+    return _import(request, project, "path", form, lambda data: dataset_import_path(
+        project=project, user=request.user, path=data["path"], name=data["name"], description=data["description"],
+        file_format=data["format"], options=form.options()))
 
 
 @project_view(Activity.MANAGE_DATA)
 @require_POST
 def import_version_view(request: HttpRequest, project: Project) -> HttpResponse:
     form = VersionImportForm(request.POST, project=project)
-    if form.is_valid():
-        try:
-            source = version_get(dataset=form.cleaned_data["dataset"], number=form.cleaned_data["version"])
-            dataset = dataset_import_version(project=project, user=request.user, source=source,
-                                             columns=form.column_list(), name=form.cleaned_data["name"],
-                                             description=form.cleaned_data["description"])
-        except UserError as error:
-            _error(form, error)
-        else:
-            return _done(request, project, dataset)
-    return import_page(request, project, "version", form, status=400)
+    return _import(request, project, "version", form, lambda data: dataset_import_version(
+        project=project, user=request.user, source=version_get(dataset=data["dataset"], number=data["version"]),
+        columns=form.column_list(), name=data["name"], description=data["description"]))
 
 
 # --- connections -----------------------------------------------------------------------------------------------
