@@ -50,7 +50,20 @@ class Flow(models.Model):
         if not self.follow_latest and self.source_version_id is not None:
             return self.source_version
         own_outputs = self.runs.filter(output_version__isnull=False).values("output_version")
-        return self.dataset.versions.exclude(id__in=own_outputs).order_by("-number").first()
+        # By dataset id (the dataset itself need not be loaded), with the Parquet artifact the preview's sample
+        # cache is keyed on; the column summaries (large for wide data) are read only if asked for.
+        versions = DatasetVersion.objects.filter(dataset_id=self.dataset_id).select_related("parquet")
+        versions = versions.defer("summary", "schema")
+        return versions.exclude(id__in=own_outputs).order_by("-number").first()
+
+    @property
+    def trainable_run(self) -> FlowRun | None:
+        """The latest apply whose fitted flow is current and whose output version exists: what "Train on this"
+        hands to the training form."""
+        if self.fitted_id is None:
+            return None
+        return self.runs.filter(fitted_id=self.fitted_id, output_version__isnull=False).select_related(
+            "output_version").first()
 
     def step(self, step_id: str) -> dict[str, Any] | None:
         return next((step for step in self.steps if step.get("id") == step_id), None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -9,24 +10,37 @@ from django.db.models import QuerySet
 
 from apps.core.errors import NotFound
 from apps.core.models import Project
-from apps.core.selectors import AnyUser, project_list
+from apps.core.selectors import AnyUser, project_list, role_in
 from engine.wrangler import Transform, transform_list
 
 from .models import Flow, FlowRun
 
+FLOW_RELATED = ("project", "dataset", "dataset__current_version", "source_version", "fitted", "created_by")
 
-def flow_list(*, user: AnyUser, project: Project | None = None) -> QuerySet[Flow]:
-    flows = Flow.objects.filter(project__in=project_list(user=user)).select_related(
-        "project", "dataset", "dataset__current_version", "source_version", "fitted", "created_by")
+
+def flow_list(*, user: AnyUser, project: Project | None = None,
+              related: Sequence[str] = FLOW_RELATED) -> QuerySet[Flow]:
+    """The flows of the user's projects (of `project` only, when given), with the `related` objects joined."""
+    if project is None:
+        flows = Flow.objects.filter(project__in=project_list(user=user))
+    elif role_in(user=user, project=project) is None:  # not a member (memberships are read once per request)
+        flows = Flow.objects.none()
+    else:
+        flows = Flow.objects.filter(project=project)
+    return flows.select_related(*related)
+
+
+def flow_get(*, user: AnyUser, flow_id: int, project: Project | None = None,
+             related: Sequence[str] = FLOW_RELATED) -> Flow:
+    """One flow of the user's projects. `related` narrows the joined objects for views that need fewer (each
+    join costs the query's compilation time); the project, when given, is attached without a join."""
     if project is not None:
-        flows = flows.filter(project=project)
-    return flows
-
-
-def flow_get(*, user: AnyUser, flow_id: int, project: Project | None = None) -> Flow:
-    flow = flow_list(user=user, project=project).filter(id=flow_id).first()
+        related = [name for name in related if name != "project"]
+    flow = flow_list(user=user, project=project, related=related).filter(id=flow_id).first()
     if flow is None:
         raise NotFound("There is no such flow, or it belongs to a project you are not a member of.")
+    if project is not None:
+        flow.project = project
     return flow
 
 

@@ -35,7 +35,6 @@ from apps.core.selectors import require
 from apps.core.services import job_create
 from apps.datasets.models import Dataset, DatasetStatus, DatasetVersion, VersionOrigin
 from apps.datasets.selectors import version_parquet_path
-from engine.datasets import table_view
 from engine.wrangler import (
     CustomCodeLimits,
     FlowResult,
@@ -46,6 +45,7 @@ from engine.wrangler import (
     params_check,
     transform_get,
 )
+from engine.wrangler.cells import display_kind, json_columns
 
 from .models import Flow, FlowRun, FlowRunTrigger, SampleMethod
 
@@ -385,6 +385,7 @@ class PreviewColumn:
     name: str
     dtype: str
     status: str = ""  # "added", "changed" or ""
+    kind: str = ""  # how its cells display: "number", "bool" or "" (any value); see engine.wrangler.cells
 
 
 @dataclass
@@ -402,6 +403,7 @@ class Preview:
     reports: list[dict[str, Any]]
     seconds: float
     step_columns: list[list[str]] = field(default_factory=list)  # the columns each step receives
+    cells: list[list[Any]] = field(default_factory=list)  # the same page column by column (rows transposed)
 
     @property
     def failed(self) -> dict[str, Any] | None:
@@ -420,20 +422,6 @@ class Preview:
         return min(self.page * self.page_size, self.output_rows)
 
 
-def _json_cell(value: Any) -> Any:
-    if isinstance(value, list | dict):
-        return json.loads(json.dumps(value, default=str))
-    if value is None or (np.ndim(value) == 0 and bool(pd.isna(value))):
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    if isinstance(value, int | float | bool | str):
-        return table_view.json_value(value)
-    return str(value)
-
-
 def flow_preview(*, flow: Flow, page: int = 1, page_size: int = PREVIEW_PAGE_ROWS) -> Preview:
     """Run the flow on the sample of its input version; never raises for a failing step: the report of that
     step carries the error (and the parameter at fault), later steps say they did not run."""
@@ -448,24 +436,27 @@ def flow_preview(*, flow: Flow, page: int = 1, page_size: int = PREVIEW_PAGE_ROW
     pages = max(1, -(-len(frame) // page_size))
     page = max(1, min(page, pages))
     chunk = frame.iloc[(page - 1) * page_size: page * page_size]
-    rows = [[_json_cell(value) for value in row] for row in chunk.itertuples(index=False, name=None)]
+    # JSON-ready cells converted a column at a time (one decision per column, not per cell); the HTML
+    # preview renders from these columns, the API from the rows.
+    cells = json_columns(chunk)
+    rows = [list(row) for row in zip(*cells, strict=True)] if cells else [[] for _ in range(len(chunk))]
     return Preview(
         version=version, columns=columns, rows=rows, page=page, pages=pages, page_size=page_size,
         output_rows=len(frame), sample_rows=len(sample), sample_method=flow.sample_method, source_rows=total,
         reports=[_report_json(flow.steps[report.index], report) for report in result.reports],
-        seconds=seconds, step_columns=_step_columns(sample, result.reports, flow.steps),
+        seconds=seconds, step_columns=_step_columns(sample, result.reports, flow.steps), cells=cells,
     )
 
 
 def _column_status(before: pd.DataFrame, after: pd.DataFrame, reports: list[StepReport]) -> list[PreviewColumn]:
-    original = {str(column) for column in before.columns}
+    original = {str(column) for column in before.columns.tolist()}
     changed = {name for report in reports for name in report.changed}
     added = {name for report in reports for name in report.added}
     out = []
-    for column in after.columns:
+    for column, dtype in zip(after.columns.tolist(), after.dtypes.tolist(), strict=True):
         name = str(column)
         status = "added" if name not in original or name in added else "changed" if name in changed else ""
-        out.append(PreviewColumn(name, str(after[column].dtype), status))
+        out.append(PreviewColumn(name, str(dtype), status, display_kind(dtype)))
     return out
 
 

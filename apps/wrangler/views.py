@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.errors import UserError
@@ -70,7 +70,8 @@ def flow_builder(request: HttpRequest, project: Project, flow_id: int) -> HttpRe
 @project_view(Activity.VIEW)
 @require_GET
 def flow_preview_view(request: HttpRequest, project: Project, flow_id: int) -> HttpResponse:
-    flow = flow_get(user=request.user, project=project, flow_id=flow_id)
+    # The preview reads the flow's own fields only (its input version is looked up by dataset id): no joins.
+    flow = flow_get(user=request.user, project=project, flow_id=flow_id, related=())
     page = request.GET.get("page", "1")
     return render(request, "wrangler/_preview.html",
                   _preview_context(flow, page=int(page) if page.isdigit() else 1))
@@ -311,26 +312,52 @@ def _preview_context(flow: Flow, page: int = 1) -> dict[str, Any]:
     except UserError as error:
         preview, problem = None, error.message
     preview_url = reverse("wrangler:preview", kwargs={"project": flow.project.slug, "flow_id": flow.id})
-    rows = []
-    if preview is not None:
-        classes = [f' class="col-{column.status}"' if column.status else "" for column in preview.columns]
-        first = (preview.page - 1) * preview.page_size + 1
-        rows = [_row_html(first + offset, row, classes) for offset, row in enumerate(preview.rows)]
+    head = _head_html(preview) if preview is not None else SafeString("")
+    body = _body_html(preview) if preview is not None else SafeString("")
     return {"flow": flow, "project": flow.project, "preview": preview, "preview_problem": problem,
-            "preview_url": preview_url, "preview_rows": rows}
+            "preview_url": preview_url, "preview_head": head, "preview_body": body}
 
 
-def _row_html(number: int, values: list[Any], classes: list[str]) -> str:
-    """One preview row, escaped here rather than in a template loop (a page has thousands of cells)."""
-    cells = [f'<td class="num muted">{number}</td>']
-    for value, css in zip(values, classes, strict=True):
+def _head_html(preview: services.Preview) -> SafeString:
+    """The column headers (name, dtype, added/changed highlight), built here like the rows below them."""
+    cells = []
+    for column in preview.columns:
+        name, status = escape(column.name), escape(column.status)
+        cells.append(f'<th class="{f"col-{status}" if status else ""}" data-column="{name}" '
+                     f'title="{status or "unchanged"}">{name}<div class="muted small">{escape(column.dtype)}</div></th>')
+    return SafeString("".join(cells))  # nosec B703 - every value is escaped above
+
+
+NULL_CELL = '<span class="null">null</span>'
+
+
+def _body_html(preview: services.Preview) -> SafeString:
+    """The page's table rows, escaped here rather than in a template loop (a page has thousands of cells).
+    Cells are rendered a column at a time from the preview's JSON-ready columns, each shown as
+    table_view.display_cell shows a value: numbers and booleans by a short path, anything else in full."""
+    first = (preview.page - 1) * preview.page_size + 1
+    columns = [_column_html(values, column.kind, f' class="col-{column.status}"' if column.status else "")
+               for values, column in zip(preview.cells, preview.columns, strict=True)]
+    numbers = [f'<tr><td class="num muted">{first + offset}</td>' for offset in range(len(preview.rows))]
+    rows = ["".join(cells) for cells in zip(numbers, *columns, strict=True)]
+    return SafeString("</tr>".join(rows) + "</tr>" if rows else "")  # nosec B703 - every value is escaped in _column_html
+
+
+def _column_html(values: list[Any], kind: str, css: str) -> list[str]:
+    null = f"<td{css}>{NULL_CELL}</td>"
+    if kind == "number":  # ints, floats, "inf": short text with nothing to escape
+        return [null if value is None else f"<td{css}>{value}</td>" for value in values]
+    if kind == "bool":
+        return [null if value is None else f"<td{css}>{'true' if value else 'false'}</td>" for value in values]
+    out = []
+    for value in values:
         cell = table_view.display_cell(value)
         if cell["null"]:
-            cells.append(f'<td{css}><span class="null">null</span></td>')
+            out.append(null)
         else:
             title = f' title="{escape(cell["title"])}"' if cell["title"] else ""
-            cells.append(f"<td{css}{title}>{escape(cell['text'])}</td>")
-    return mark_safe("".join(cells))  # noqa: S308  # nosec B308 B703 - every value above is escaped
+            out.append(f"<td{css}{title}>{escape(cell['text'])}</td>")
+    return out
 
 
 def _runs_context(flow: Flow) -> dict[str, Any]:

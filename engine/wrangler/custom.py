@@ -2,13 +2,12 @@
 studio's environment variables (no database URL, no secret key). The studio runs them only in workers, only
 where an administrator turned them on, and only for roles allowed to run code.
 
-This is process isolation, not a sandbox: the child runs as the same operating-system user as the worker.
+This is process isolation (engine.sandbox), not a full sandbox: the child runs as the same operating-system
+user as the worker.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -16,15 +15,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..sandbox import clean_env, limited_command, run_limited
 from .errors import TransformError
 
-# The child limits itself before it reads anything (hard limits, so the code cannot raise them again), then
-# runs the code as the exported script does: `df`, `pd` and `np` in, `df` out.
+# The child starts under hard memory and CPU limits (engine.sandbox's launcher sets them before this runs, so
+# the code cannot raise them again), then runs the code as the exported script does: `df`, `pd` and `np` in,
+# `df` out.
 CHILD = r"""
-import resource, sys
-memory = int(sys.argv[4]) * 1024 * 1024
-resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
-resource.setrlimit(resource.RLIMIT_CPU, (int(sys.argv[5]), int(sys.argv[5])))
+import sys
 import numpy as np
 import pandas as pd
 df = pd.read_parquet(sys.argv[1])
@@ -70,19 +68,17 @@ def custom_code_run(frame: pd.DataFrame, code: str, limits: CustomCodeLimits) ->
         path_in, path_out, path_code = (Path(folder) / name for name in ("in.parquet", "out.parquet", "code.py"))
         frame.to_parquet(path_in)
         path_code.write_text(code, encoding="utf-8")
-        env = {"PATH": os.defpath, "HOME": folder, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-               "LANG": "C.UTF-8"}
-        try:
-            child = subprocess.run(
-                [sys.executable, "-I", "-c", CHILD, str(path_in), str(path_out), str(path_code),
-                 str(limits.memory_mb), str(limits.timeout_seconds + 5)],
-                cwd=folder, env=env, capture_output=True, text=True, timeout=limits.timeout_seconds,
-            )
-        except subprocess.TimeoutExpired:
+        env = clean_env(home=folder, extra={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"})
+        command = limited_command(
+            [sys.executable, "-I", "-c", CHILD, str(path_in), str(path_out), str(path_code)],
+            memory_mb=limits.memory_mb, cpu_seconds=limits.timeout_seconds + 5,
+        )
+        child = run_limited(command, cwd=folder, env=env, timeout_seconds=limits.timeout_seconds, grace_seconds=0)
+        if child.timed_out:
             raise TransformError(f"The custom code ran longer than {limits.timeout_seconds} s and was stopped.",
-                                 param="code") from None
+                                 param="code")
         if child.returncode != 0:
-            message = _user_error(child.stderr)
+            message = _user_error("\n".join(child.stderr_tail))
             if "MemoryError" in message or child.returncode in (-9, 137):
                 message = f"the code needed more than {limits.memory_mb} MB of memory ({message})"
             raise TransformError(f"The custom code failed: {message}", param="code")

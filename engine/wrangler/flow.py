@@ -94,8 +94,8 @@ def _column_arrays(frame: pd.DataFrame) -> dict[Any, Any]:
     step, and a Series per lookup was most of the preview's time). Falls back to the public path."""
     manager = getattr(frame, "_mgr", None)
     if manager is not None and hasattr(manager, "iget_values") and frame.columns.is_unique:
-        return {column: manager.iget_values(index) for index, column in enumerate(frame.columns)}
-    return {column: frame[column].array for column in frame.columns}
+        return {column: manager.iget_values(index) for index, column in enumerate(frame.columns.tolist())}
+    return {column: frame[column].array for column in frame.columns.tolist()}
 
 
 def _same_values(left: Any, right: Any) -> bool:
@@ -107,21 +107,53 @@ def _same_values(left: Any, right: Any) -> bool:
         if np.shares_memory(left, right) and left.__array_interface__ == right.__array_interface__:
             return True
         return bool(np.array_equal(left, right, equal_nan=left.dtype.kind in "fc"))
+    if _same_storage(left, right):
+        return True
     return bool(pd.Series(left, copy=False).equals(pd.Series(right, copy=False)))
 
 
-def _changed_columns(before: pd.DataFrame, after: pd.DataFrame) -> tuple[list[str], list[str], list[str]]:
-    old, new = set(before.columns), set(after.columns)
-    added = [column for column in after.columns if column not in old]
-    removed = [column for column in before.columns if column not in new]
-    same_rows = len(before) == len(after) and before.index.equals(after.index)
-    if not same_rows:  # rows were removed, added or reordered: every kept column changed
-        changed = [str(column) for column in after.columns if column in old]
-    else:
-        old_values, new_values = _column_arrays(before), _column_arrays(after)
-        changed = [str(column) for column in after.columns
+def _same_storage(left: Any, right: Any) -> bool:
+    """A quick yes for extension arrays that hold the same data (a column a step passed through untouched):
+    Arrow-backed ones compare their Arrow arrays (shared, or equal in C), nullable ones their values and
+    mask. A no here is not final (Arrow's equality counts NaN unequal): the caller compares as pandas does."""
+    if isinstance(left, pd.arrays.ArrowExtensionArray) and isinstance(right, pd.arrays.ArrowExtensionArray):
+        left_arrow, right_arrow = left.__arrow_array__(), right.__arrow_array__()
+        return left_arrow is right_arrow or bool(left_arrow.equals(right_arrow))
+    masked = (pd.arrays.IntegerArray, pd.arrays.FloatingArray, pd.arrays.BooleanArray)
+    if isinstance(left, masked) and isinstance(right, masked):
+        left_data, right_data = getattr(left, "_data", None), getattr(right, "_data", None)
+        left_mask, right_mask = getattr(left, "_mask", None), getattr(right, "_mask", None)
+        if all(isinstance(part, np.ndarray) for part in (left_data, right_data, left_mask, right_mask)):
+            return _same_values(left_mask, right_mask) and _same_values(left_data, right_data)
+    return False
+
+
+class _Describer:
+    """Which columns each step added, changed or removed. A step's output is the next step's input, so each
+    frame's labels and column values are read once, not twice."""
+
+    def __init__(self) -> None:
+        self._frame: pd.DataFrame | None = None
+        self._values: dict[Any, Any] = {}
+
+    def _arrays(self, frame: pd.DataFrame) -> dict[Any, Any]:
+        if frame is not self._frame:
+            self._frame, self._values = frame, _column_arrays(frame)
+        return self._values
+
+    def changes(self, before: pd.DataFrame, after: pd.DataFrame, before_labels: list[Any],
+                after_labels: list[Any]) -> tuple[list[str], list[str], list[str]]:
+        old, new = set(before_labels), set(after_labels)
+        added = [str(column) for column in after_labels if column not in old]
+        removed = [str(column) for column in before_labels if column not in new]
+        same_rows = len(before) == len(after) and before.index.equals(after.index)
+        if not same_rows:  # rows were removed, added or reordered: every kept column changed
+            return added, [str(column) for column in after_labels if column in old], removed
+        old_values = self._arrays(before)
+        new_values = self._arrays(after)
+        changed = [str(column) for column in after_labels
                    if column in old and not _same_values(old_values[column], new_values[column])]
-    return [str(c) for c in added], changed, [str(c) for c in removed]
+        return added, changed, removed
 
 
 def flow_run(
@@ -138,6 +170,9 @@ def flow_run(
     Custom code steps run (in a limited child process) only when `custom_code` gives their limits; without it
     the run stops before the first one, which is not an error: its report and later ones carry a note."""
     current = frame
+    labels = current.columns.tolist()  # the current frame's column labels, read once per frame
+    names = [str(column) for column in labels]
+    describer = _Describer() if describe else None
     fitted: list[dict[str, Any] | None] = []
     reports: list[StepReport] = []
     checked_params: list[dict[str, Any]] = []
@@ -161,7 +196,7 @@ def flow_run(
         started = time.perf_counter()
         try:
             spec = transform_get(step.transform)
-            params = params_check(spec, step.params, [str(column) for column in current.columns])
+            params = params_check(spec, step.params, names)
             checked_params[index] = params
             runtime_params = _resolved(params, spec.params, resolve)
             state: dict[str, Any] | None = states[index] if states is not None and index < len(states) else None
@@ -205,11 +240,13 @@ def flow_run(
                 raise TransformError(f"Step {index + 1} ({step.transform}): {message}")
             continue
         report.seconds = time.perf_counter() - started
-        if describe:
-            report.added, report.changed, report.removed = _changed_columns(current, output)
-        current = output
-        report.rows, report.columns = len(current), len(current.columns)
-        report.output_columns = [str(column) for column in current.columns]
+        output_labels = output.columns.tolist()
+        if describer is not None:
+            report.added, report.changed, report.removed = describer.changes(current, output, labels, output_labels)
+        current, labels = output, output_labels
+        names = [str(column) for column in labels]
+        report.rows, report.columns = len(current), len(labels)
+        report.output_columns = list(names)
         fitted.append(state)
         if ctx is not None:
             ctx.raise_if_stopped()

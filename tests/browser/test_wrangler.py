@@ -4,6 +4,8 @@ apply, open the new version, download the script."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -80,7 +82,8 @@ def test_a_flow_is_built_with_a_live_preview_fixed_after_an_error_applied_and_ex
     with page.expect_download() as fitted:
         page.get_by_role("link", name="Download fitted flow").click()
     assert '"transform": "drop_columns"' in fitted.value.path().read_text()
-    expect(page.get_by_role("button", name="Train on this")).to_be_disabled()
+    # Applied: Train on this opens the training form on the new version with the fitted flow.
+    expect(page.get_by_role("link", name="Train on this")).to_have_attribute("href", re.compile(r"flow_run=\d+"))
 
     made.click()
     expect(page.locator("table.versions-table")).to_contain_text("Made by flow penguins flow run 1")

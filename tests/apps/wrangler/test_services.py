@@ -114,6 +114,33 @@ def test_the_sample_is_cached_per_version(flow, monkeypatch):
     services.flow_preview(flow=flow)
 
 
+def test_a_cached_preview_reads_the_flow_and_its_input_version_only(flow):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    services.flow_preview(flow=flow)
+    flow = Flow.objects.select_related("project").get(id=flow.id)  # as the builder's views load it
+    with CaptureQueriesContext(connection) as queries:
+        services.flow_preview(flow=flow)
+    assert len(queries) == 1 and "datasets_datasetversion" in queries[0]["sql"]  # its file joined, not re-read
+
+
+def test_a_new_version_is_previewed_from_its_own_file_not_from_the_cached_sample(flow, owner, dataset, run_job):
+    from apps.datasets.services import dataset_cast_start
+
+    first = services.flow_preview(flow=flow)
+    assert first.version.number == 1 and first.rows[0][2] == str(first.rows[0][2])  # visits as text
+    run_job(dataset_cast_start(dataset=dataset, user=owner, types={"visits": "integer"}))
+    flow = Flow.objects.get(id=flow.id)
+    second = services.flow_preview(flow=flow)
+    visits = {column.name: column for column in second.columns}["visits"]
+    assert second.version.number == 2 and visits.dtype == "int64" and visits.kind == "number"
+    assert [row[2] for row in second.rows] == [int(row[2]) for row in first.rows]
+    services.flow_update(flow=flow, user=owner, sample_rows=50)  # other settings: another sample
+    flow.refresh_from_db()
+    assert services.flow_preview(flow=flow).sample_rows == 50
+
+
 def test_a_role_without_manage_data_cannot_edit(flow, labeler):
     with pytest.raises(Forbidden):
         _add(flow, labeler, DROP)
@@ -147,3 +174,16 @@ def test_dataset_parameters_resolve_to_a_dataset_of_the_same_project_only(projec
             resolve(bad)
     with pytest.raises(TransformError):
         services.dataset_resolver(Project.objects.get(slug="elsewhere"))(dataset.id)
+
+
+def test_a_flow_is_found_only_in_a_project_the_user_is_a_member_of(flow, owner, stranger):
+    from apps.core.errors import NotFound
+    from apps.wrangler.selectors import flow_get, flow_list
+
+    assert flow_get(user=owner, project=flow.project, flow_id=flow.id, related=()) == flow
+    assert flow_get(user=owner, flow_id=flow.id).project == flow.project
+    with pytest.raises(NotFound):
+        flow_get(user=stranger, project=flow.project, flow_id=flow.id)
+    with pytest.raises(NotFound):
+        flow_get(user=stranger, flow_id=flow.id)
+    assert not flow_list(user=stranger, project=flow.project).exists()

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from html import escape
+
+import numpy as np
+import pandas as pd
 import pytest
 from django.urls import reverse
 
 from apps.wrangler import services
 from apps.wrangler.models import Flow
+from engine.datasets import table_view
 
 from .conftest import RENAME
 
@@ -32,12 +37,12 @@ def test_the_list_shows_flows_and_creates_one_for_a_dataset(signed_in, project, 
     assert response.status_code == 302 and response["Location"] == url("builder", flow)
 
 
-def test_the_builder_shows_steps_preview_counts_and_the_disabled_train_button(signed_in, flow, owner):
+def test_the_builder_shows_steps_preview_counts_and_train_on_this_waits_for_an_apply(signed_in, flow, owner):
     services.flow_step_add(flow=flow, user=owner, transform="rename_columns", params={"mapping": {"score": "risk"}})
     page = signed_in.get(url("builder", flow)).content.decode()
     assert "1. rename_columns" in page and "300 rows × 6 columns (sample of 300 rows, first)" in page
     assert 'class="col-added" data-column="risk"' in page
-    assert "Training is not built yet" in page and 'disabled title="Training is not built yet"' in page
+    assert 'id="train-on-this" disabled title="Apply the flow first' in page
 
 
 def test_adding_a_step_from_the_form_re_renders_the_builder_with_the_new_preview(signed_in, flow):
@@ -98,6 +103,57 @@ def test_the_picker_searches_names_and_descriptions_grouped_by_family(signed_in,
 def test_the_preview_pages_through_the_sample(signed_in, flow):
     page = signed_in.get(url("preview", flow) + "?page=3", **HX).content.decode()
     assert "Page 3 of 3 · rows 201–300" in page
+
+
+def _shown_as_display_cell_shows_them(preview) -> str:
+    """The table body as each JSON-ready value of each row shown through table_view.display_cell (the rule the
+    column-at-a-time renderer must follow)."""
+    classes = [f' class="col-{column.status}"' if column.status else "" for column in preview.columns]
+    rows = []
+    for offset, values in enumerate(preview.rows):
+        cells = [f'<td class="num muted">{preview.first_row + offset}</td>']
+        for value, css in zip(values, classes, strict=True):
+            cell = table_view.display_cell(value)
+            if cell["null"]:
+                cells.append(f'<td{css}><span class="null">null</span></td>')
+            else:
+                title = f' title="{escape(cell["title"])}"' if cell["title"] else ""
+                cells.append(f"<td{css}{title}>{escape(cell['text'])}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return "".join(rows)
+
+
+def test_preview_cells_show_nulls_escaped_text_titles_and_highlights_as_each_value_would(signed_in, flow, owner,
+                                                                                      monkeypatch):
+    rows = 130
+    frame = pd.DataFrame({
+        "number": np.where(np.arange(rows) % 4 == 1, np.nan, np.arange(rows) / 7),
+        "count": pd.array([None if i % 5 == 0 else i for i in range(rows)], dtype="Int64"),
+        "flag": pd.array([None if i % 6 == 0 else i % 2 == 0 for i in range(rows)], dtype="boolean"),
+        "text": pd.Series(["<b>&\"'" if i % 3 else None for i in range(rows)], dtype="str"),
+        "long": ["y" * 250 if i % 2 else "2024-01-01T10:00:00" for i in range(rows)],
+        "when": pd.date_range("2024-03-30 22:00", periods=rows, freq="37min", tz="Europe/Paris"),
+        "things": pd.Series([{"a": [1, "<"]} if i % 2 else None for i in range(rows)], dtype=object),
+        "odd <name> & \"quotes'": np.arange(rows) % 2 == 0,
+    })
+    frame.loc[3, "number"] = np.inf
+    monkeypatch.setattr(services, "version_sample", lambda **kwargs: (frame, rows))
+    services.flow_step_add(flow=flow, user=owner, transform="formula_column",
+                           params={"new_column": "twice", "expression": "number * 2"})
+    services.flow_step_add(flow=flow, user=owner, transform="fill_constant", params={"columns": ["count"], "value": "0"})
+    flow.refresh_from_db()
+    for page in (1, 2):
+        preview = services.flow_preview(flow=flow, page=page)
+        html = signed_in.get(url("preview", flow) + f"?page={page}", **HX).content.decode()
+        assert html.split("<tbody>")[1].split("</tbody>")[0] == _shown_as_display_cell_shows_them(preview)
+    html = signed_in.get(url("preview", flow), **HX).content.decode()
+    assert '<td><span class="null">null</span></td>' in html and "<td>inf</td>" in html
+    assert "<td>&lt;b&gt;&amp;&quot;&#x27;</td>" in html and f'<td title="{"y" * 250}">{"y" * 200}…</td>' in html
+    assert '<td class="col-added">0.0</td>' in html and '<td class="col-changed">0</td>' in html
+    assert "<td>2024-03-30 22:00:00+01:00</td>" in html and "<td>true</td>" in html
+    assert ('<th class="" data-column="odd &lt;name&gt; &amp; &quot;quotes&#x27;" title="unchanged">odd &lt;name&gt; '
+            '&amp; &quot;quotes&#x27;<div class="muted small">bool</div></th>') in html
+    assert '<th class="col-added" data-column="twice" title="added">twice<div class="muted small">float64</div>' in html
 
 
 def test_apply_starts_a_job_and_lists_the_run(signed_in, flow, owner):
