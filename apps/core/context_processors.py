@@ -6,7 +6,8 @@ from .selectors import project_list
 
 
 def studio(request: HttpRequest) -> dict[str, object]:
-    projects = list(project_list(user=request.user)) if request.user.is_authenticated else []
+    # Left unevaluated: read only by pages that show the project switcher (not by htmx fragments).
+    projects = project_list(user=request.user) if request.user.is_authenticated else []
     return {
         "site_name": settings.STUDIO_SITE_NAME,
         "nav_areas": AREAS,

@@ -16,6 +16,7 @@ class Role(models.TextChoices):
 
 class Activity(models.TextChoices):
     VIEW = "view", "View the project"
+    VIEW_EXPERIMENTS = "view_experiments", "View experiments and runs"
     MANAGE_DATA = "manage_data", "Manage data"
     RUN_JOBS = "run_jobs", "Run jobs"
     RUN_CODE = "run_code", "Run custom code"
@@ -29,11 +30,15 @@ class Activity(models.TextChoices):
 A = Activity
 ROLE_ACTIVITIES: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(A.values),
-    Role.DATA_SCIENTIST: frozenset({A.VIEW, A.MANAGE_DATA, A.RUN_JOBS, A.RUN_CODE, A.MANAGE_MODELS, A.LABEL}),
-    Role.ML_ENGINEER: frozenset(
-        {A.VIEW, A.MANAGE_DATA, A.RUN_JOBS, A.RUN_CODE, A.MANAGE_MODELS, A.APPROVE_MODELS, A.DEPLOY_ENDPOINTS}
+    Role.DATA_SCIENTIST: frozenset(
+        {A.VIEW, A.VIEW_EXPERIMENTS, A.MANAGE_DATA, A.RUN_JOBS, A.RUN_CODE, A.MANAGE_MODELS, A.LABEL}
     ),
-    Role.ANALYST: frozenset({A.VIEW, A.MANAGE_DATA, A.RUN_JOBS}),
+    Role.ML_ENGINEER: frozenset(
+        {A.VIEW, A.VIEW_EXPERIMENTS, A.MANAGE_DATA, A.RUN_JOBS, A.RUN_CODE, A.MANAGE_MODELS, A.APPROVE_MODELS,
+         A.DEPLOY_ENDPOINTS}
+    ),
+    Role.ANALYST: frozenset({A.VIEW, A.VIEW_EXPERIMENTS, A.MANAGE_DATA, A.RUN_JOBS}),
+    # Labelers see the data they label, not experiments and models.
     Role.LABELER: frozenset({A.VIEW, A.LABEL}),
 }
 

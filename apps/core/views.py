@@ -22,12 +22,15 @@ def switch_project(request: HttpRequest) -> HttpResponse:
     return redirect("datasets:list", project=project.slug)
 
 
+PROJECT_AREAS = {"datasets:list", "training:list", "experiments:list"}  # area pages under /p/<project>/
+
+
 @project_view(Activity.VIEW)
 def area(request: HttpRequest, project, area: str) -> HttpResponse:
     found = AREAS_BY_SLUG.get(area)
     if found is None:
         raise Http404("no such area")
-    if found.built and found.url_name == "datasets:list":
+    if found.built and found.url_name in PROJECT_AREAS:
         return redirect(found.url_name, project=project.slug)
     if found.built:
         return redirect(found.url_name)

@@ -117,7 +117,7 @@ def _autofill(model: type[models.Model], world: World) -> models.Model:
 Getter = Callable[[World, str], Any]
 KWARGS: dict[str, tuple[str, Getter]] = {
     "project": ("project", lambda w, v: w.project.slug),
-    "area": ("global", lambda w, v: "training"),
+    "area": ("global", lambda w, v: "features"),
     "job_id": ("project", lambda w, v: w.job.id),
     "artifact_id": ("project", lambda w, v: w.artifact.id),
     "user_id": ("global", lambda w, v: w.users["labeler"].id),
@@ -129,6 +129,13 @@ KWARGS: dict[str, tuple[str, Getter]] = {
     "flow_id": ("project", lambda w, v: w.instance("wrangler.Flow").id),
     "step_id": ("project", lambda w, v: "step1"),
     "report_id": ("project", lambda w, v: w.instance("insights.InsightsReport").id),
+    "name": ("global", lambda w, v: "xgboost"),  # /api/v1/algorithms/<name>/
+    "training_job_id": ("project", lambda w, v: w.instance("training.TrainingJob").id),
+    "automl_job_id": ("project", lambda w, v: w.instance("automl.AutoMLJob").id),
+    "experiment_id": ("project", lambda w, v: w.instance("experiments.Experiment").id),
+    "run_id": ("project", lambda w, v: w.instance("experiments.Run").id),
+    "key": ("project", lambda w, v: "loss"),
+    "tuning_job_id": ("project", lambda w, v: w.instance("tuning.TuningJob").id),
 }
 # DRF detail routes (pk, uuid, slug...) are filled by the viewset's model.
 MODEL_LOOKUPS: dict[str, tuple[str, Getter]] = {
@@ -143,6 +150,11 @@ MODEL_LOOKUPS: dict[str, tuple[str, Getter]] = {
     "datasets.Connection": ("project", lambda w, v: w.instance("datasets.Connection").id),
     "wrangler.Flow": ("project", lambda w, v: w.instance("wrangler.Flow").id),
     "insights.InsightsReport": ("project", lambda w, v: w.instance("insights.InsightsReport").id),
+    "training.TrainingJob": ("project", lambda w, v: w.instance("training.TrainingJob").id),
+    "automl.AutoMLJob": ("project", lambda w, v: w.instance("automl.AutoMLJob").id),
+    "experiments.Experiment": ("project", lambda w, v: w.instance("experiments.Experiment").id),
+    "experiments.Run": ("project", lambda w, v: w.instance("experiments.Run").id),
+    "tuning.TuningJob": ("project", lambda w, v: w.instance("tuning.TuningJob").id),
 }
 
 
@@ -239,7 +251,9 @@ def build_kwargs(route: Route, world: World, visitor: str) -> tuple[dict[str, An
     kwargs, scopes = {}, set()
     lookup = _lookup_kwarg(route.pattern.callback, route)
     for name in route.kwarg_names:
-        if name == lookup:
+        if name == lookup and route.pattern.callback.cls.queryset is None:  # a registry, not a model
+            scope, getter = KWARGS[name]
+        elif name == lookup:
             label = route.pattern.callback.cls.queryset.model._meta.label
             if label not in MODEL_LOOKUPS:
                 raise AssertionError(f"{route.name}: no fixture for {label} lookups; add it to MODEL_LOOKUPS")

@@ -18,8 +18,8 @@ def test_the_matrix_shows_each_role_and_activity(client, make_user):
     for label in ["Admin", "Data Scientist", "ML Engineer", "Analyst", "Labeler", "Approve models",
                   "Deploy endpoints", "Run custom code", "Manage users and roles"]:
         assert label in page
-    # Labeler: view and label only (2 of 9 activities); Admin: all 9.
-    assert page.count('class="yes"') == 9 + 6 + 7 + 3 + 2
+    # Labeler: view and label only (2 of 10 activities); Admin: all 10.
+    assert page.count('class="yes"') == 10 + 7 + 8 + 4 + 2
 
 
 def test_a_project_admin_sees_their_projects_members_only(client, project, member, make_user):

@@ -1,5 +1,6 @@
-"""Importing s3://bucket/key from the admin-configured storage. No S3 server runs in the tests: botocore's
-Stubber answers the client's calls, so these check what is asked and how each answer is handled."""
+"""Importing s3://bucket/key from the admin-configured storage. Here botocore's
+Stubber answers the client's calls, so these check what is asked and how each answer is handled (errors a
+real server rarely gives on demand); test_import_s3_server.py runs the import against a real S3 server."""
 
 import io
 
