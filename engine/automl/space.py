@@ -100,20 +100,21 @@ def _contains(distribution: Any, value: Any) -> bool:
 
 
 def default_params(algorithm: Algorithm) -> dict[str, Any]:
-    """The Optuna parameters of the registry's defaults (where the default lies in the searched range), so
-    that every algorithm is first tried as its authors configured it."""
+    """The Optuna parameters of the registry's defaults, or its search start where the algorithm gives one
+    (each where it lies in the searched range), so that every algorithm is first tried at a known good point."""
     space = distributions(algorithm)
     params: dict[str, Any] = {ALGORITHM: algorithm.name}
     for parameter in algorithm.hyperparameters:
         key = _key(algorithm.name, parameter.name)
         if key not in space:
             continue
+        start = algorithm.search_start.get(parameter.name, parameter.default)
         if parameter.nullable:
-            params[f"{key}.limited"] = parameter.default is not None
-            if parameter.default is None:
+            params[f"{key}.limited"] = start is not None
+            if start is None:
                 continue
-        if _contains(space[key], parameter.default):
-            params[key] = parameter.default
+        if _contains(space[key], start):
+            params[key] = start
     params[_key(algorithm.name, "max_one_hot")] = MAX_ONE_HOT
     return params
 

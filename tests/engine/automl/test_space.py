@@ -37,3 +37,12 @@ def test_defaults_are_inside_the_space_and_samples_are_valid() -> None:
                 if parameter.name in candidate["hyperparameters"]:
                     value = candidate["hyperparameters"][parameter.name]
                     assert value is None and parameter.nullable or parameter.clean(value) == value
+
+
+def test_a_search_start_replaces_the_library_default_as_the_first_candidate() -> None:
+    xgboost = algorithm_get("xgboost")
+    params = default_params(xgboost)
+    assert xgboost.search_start == {"learning_rate": 0.1}
+    assert params["xgboost.learning_rate"] == 0.1
+    assert next(p for p in xgboost.hyperparameters if p.name == "learning_rate").default == 0.3  # the form's
+    assert params["xgboost.n_estimators"] == 200  # the rest are the registry's defaults
