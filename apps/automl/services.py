@@ -165,10 +165,15 @@ def automl_job_start(
     return automl
 
 
+def _job_title(name: str) -> str:
+    """The job list's title: the build's name, marked as AutoML unless its name already says so."""
+    return name if name.lower().startswith("automl") else f"AutoML: {name}"
+
+
 def _job_create(project: Project, user, automl: AutoMLJob) -> Job:
     from apps.core.services import job_create
 
-    return job_create(project=project, user=user, kind=RUN_KIND, title=f"AutoML {automl.name}",
+    return job_create(project=project, user=user, kind=RUN_KIND, title=_job_title(automl.name),
                       inputs={"automl_job_id": automl.id, "dataset_id": automl.dataset_id,
                               "version": automl.version.number, "target": automl.target,
                               "budget_seconds": automl.budget_seconds})

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from apps.automl.services import (
+    _job_title,
     automl_job_start,
     automl_predict_frame,
     automl_what_if,
@@ -124,6 +125,11 @@ def test_budgets_are_quick_standard_or_custom_seconds():
     assert budget_resolve(budget="quick", budget_seconds=None) == 120
     assert budget_resolve(budget="standard", budget_seconds=None) == 900
     assert budget_resolve(budget="custom", budget_seconds=45) == 45
+
+
+def test_the_job_title_names_automl_once():
+    assert _job_title("AutoML: income on adult v1") == "AutoML: income on adult v1"
+    assert _job_title("Churn model") == "AutoML: Churn model"
 
 
 def test_the_live_leaderboard_reads_the_saved_study_best_first():
