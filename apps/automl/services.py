@@ -32,7 +32,12 @@ from apps.experiments.services import (
     run_log_batch,
     run_start,
 )
-from apps.training.services import _apply_flow, _flow_document, _hold_lease  # noqa: PLC2701 - shared job steps
+from apps.training.services import (  # noqa: PLC2701 - shared job steps
+    _apply_flow,
+    _flow_document,
+    _hold_lease,
+    flow_run_check,
+)
 from apps.wrangler.models import FlowRun
 from engine.automl import AutoMLResult, automl_run, generated_code, what_if
 from engine.datasets.table_view import neutralise_text
@@ -135,11 +140,7 @@ def automl_job_start(
         raise UserError(f"Choose between 2 and {MAX_FOLDS} folds.", field="folds")
     if not 0 <= float(test_share) <= 0.5:
         raise UserError("The share of rows kept for the evaluation must be between 0 and 0.5.", field="test_share")
-    if flow_run is not None:
-        if flow_run.flow.project_id != project.id:
-            raise UserError("That flow belongs to another project.", field="flow_run")
-        if flow_run.fitted_id is None:
-            raise UserError("That flow run has no fitted flow: apply the flow first.", field="flow_run")
+    flow_run_check(flow_run=flow_run, project=project)
     name = (name or "").strip()[:120] or f"AutoML: {target} on {dataset.name} v{version.number}"
     with transaction.atomic():
         automl = AutoMLJob.objects.create(

@@ -13,14 +13,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apps.core.errors import NotFound, UserError
+from apps.core.errors import UserError
 from apps.core.models import Project
 from apps.core.permissions import project_view
 from apps.core.roles import Activity
 from apps.core.selectors import can
-from apps.datasets.models import Dataset, DatasetStatus, DatasetVersion
-from apps.datasets.selectors import dataset_get, dataset_list, version_parquet_path
-from apps.wrangler.models import FlowRun
+from apps.datasets.models import DatasetVersion
+from apps.datasets.selectors import version_parquet_path
+from apps.training.choices import chosen_data, data_choices
 from engine.training import ALGORITHMS, METRICS
 
 from . import charts
@@ -134,18 +134,6 @@ def automl_predict_view(request: HttpRequest, project: Project, automl_job_id: i
 
 # --- helpers -------------------------------------------------------------------------------------------------
 
-def _ready_datasets(request: HttpRequest, project: Project) -> list[Dataset]:
-    return list(dataset_list(user=request.user, project=project).filter(status=DatasetStatus.READY)
-                .select_related("current_version"))
-
-
-def _chosen_version(dataset: Dataset | None, number: str) -> DatasetVersion | None:
-    if dataset is None:
-        return None
-    return (dataset.versions.filter(number=int(number)).first() if number.isdigit() else None) \
-        or dataset.current_version
-
-
 def _inferred(version: DatasetVersion | None, target: str) -> str:
     if version is None or not target or target not in version.column_names:
         return ""
@@ -158,25 +146,15 @@ def _inferred(version: DatasetVersion | None, target: str) -> str:
 
 def _form(request: HttpRequest, project: Project, data: QueryDict, *,
           bound: bool) -> tuple[AutoMLForm, dict[str, Any]]:
-    datasets = _ready_datasets(request, project)
-    chosen = next((d for d in datasets if str(d.id) == data.get("dataset")), datasets[0] if datasets else None)
-    version = _chosen_version(chosen, data.get("version") or "")
-    columns = version.column_names if version is not None else []
-    runs = (FlowRun.objects.filter(flow__project=project, fitted__isnull=False).select_related("flow")
-            .order_by("-created_at")[:50])
-    kwargs: dict[str, Any] = {
-        "datasets": [(str(d.id), d.name) for d in datasets], "columns": columns,
-        "versions": list(chosen.versions.order_by("-number").values_list("number", flat=True)[:50]) if chosen else [],
-        "refresh_url": reverse("automl:form", kwargs={"project": project.slug}),
-        "flow_runs": [(str(run.id), f"{run.flow.name}, run {run.number}") for run in runs]}
+    choices = data_choices(user=request.user, project=project, data=data)
+    kwargs: dict[str, Any] = {**choices.form_kwargs(),
+                              "refresh_url": reverse("automl:form", kwargs={"project": project.slug})}
     if bound:
         form = AutoMLForm(data, **kwargs)
     else:
-        initial: dict[str, Any] = {key: data.get(key) for key in ("dataset", "version", "target", "problem_type",
-                                                                    "budget", "budget_seconds") if data.get(key)}
-        if chosen is not None:
-            initial.setdefault("dataset", str(chosen.id))
-        form = AutoMLForm(initial=initial, **kwargs)
+        form = AutoMLForm(initial=choices.initial(data, ("dataset", "version", "target", "problem_type", "budget",
+                                                         "budget_seconds")), **kwargs)
+    version = choices.version
     inferred = _inferred(version, data.get("target") or "")
     return form, {"active_area": "training", "project": project, "inferred": inferred,
                   "inferred_label": ProblemType(inferred).label if inferred else ""}
@@ -184,12 +162,8 @@ def _form(request: HttpRequest, project: Project, data: QueryDict, *,
 
 def _start(request: HttpRequest, project: Project, form: AutoMLForm) -> AutoMLJob:
     data = form.cleaned_data
-    dataset = dataset_get(user=request.user, project=project, dataset_id=int(data["dataset"]))
-    flow_run = None
-    if data.get("flow_run"):
-        flow_run = FlowRun.objects.filter(id=int(data["flow_run"]), flow__project=project).first()
-        if flow_run is None:
-            raise NotFound("There is no such flow run in this project.")
+    dataset, flow_run = chosen_data(user=request.user, project=project, dataset_id=data["dataset"],
+                                    flow_run_id=data.get("flow_run"))
     return automl_job_start(
         project=project, user=request.user, dataset=dataset, target=data["target"],
         version_number=int(data["version"]) if data.get("version") else None, problem_type=data["problem_type"],

@@ -57,6 +57,50 @@ def _user_error(error: TrainingError) -> UserError:
     return UserError(error.message, field=error.field or None)
 
 
+def training_data_check(*, spec: Any, dataset: Dataset, version: Any, target: str, problem_type: str, validation: str,
+                        folds: int, test_share: float, exclude: list[str], flow_run: FlowRun | None,
+                        project: Project) -> str:
+    """Check a training request's data choices against the algorithm `spec` and the version's columns (a tuning
+    job makes them once up front, so a job whose trials would all be refused is refused itself). Returns the
+    target (empty for unsupervised algorithms)."""
+    columns = version.column_names
+    target = (target or "").strip()
+    if spec.supervised:
+        if not target:
+            raise UserError(f"{spec.label} learns to predict a target: choose the target column.", field="target")
+        if target not in columns:
+            raise UserError(f"There is no column called '{target}' in version {version.number} of {dataset.name}.",
+                            field="target")
+    else:
+        target = ""
+    if problem_type and problem_type not in spec.problem_types:
+        raise UserError(f"{spec.label} solves {', '.join(spec.problem_types)} problems, not {problem_type}.",
+                        field="problem_type")
+    if validation not in Validation.values:
+        raise UserError("Validation must be holdout or k-fold.", field="validation")
+    if validation == Validation.KFOLD and not 2 <= int(folds) <= MAX_FOLDS:
+        raise UserError(f"Choose between 2 and {MAX_FOLDS} folds.", field="folds")
+    if not 0.05 <= float(test_share) <= 0.5:
+        raise UserError("The validation share must be between 0.05 and 0.5.", field="test_share")
+    unknown = [column for column in exclude if column not in columns]
+    if unknown:
+        raise UserError(f"There is no column called '{unknown[0]}' to leave out.", field="exclude")
+    if target and target in exclude:
+        raise UserError("The target cannot also be left out.", field="exclude")
+    flow_run_check(flow_run=flow_run, project=project)
+    return target
+
+
+def flow_run_check(*, flow_run: FlowRun | None, project: Project) -> None:
+    """A flow run a job learns from must be this project's and fitted."""
+    if flow_run is None:
+        return
+    if flow_run.flow.project_id != project.id:
+        raise UserError("That flow belongs to another project.", field="flow_run")
+    if flow_run.fitted_id is None:
+        raise UserError("That flow run has no fitted flow: apply the flow first.", field="flow_run")
+
+
 def training_job_start(
     *, project: Project, user, dataset: Dataset, algorithm: str, target: str = "", version_number: int | None = None,
     hyperparameters: dict[str, Any] | None = None, problem_type: str = "", validation: str = Validation.HOLDOUT,
@@ -74,37 +118,11 @@ def training_job_start(
         cleaned = clean_hyperparameters(spec.hyperparameters, hyperparameters, spec.label)
     except TrainingError as error:
         raise _user_error(error) from None
-    columns = version.column_names
-    target = (target or "").strip()
-    if spec.supervised:
-        if not target:
-            raise UserError(f"{spec.label} learns to predict a target: choose the target column.", field="target")
-        if target not in columns:
-            raise UserError(f"There is no column called '{target}' in version {version.number} of {dataset.name}.",
-                            field="target")
-    else:
-        target = ""
-    problem_type = (problem_type or "").strip()
-    if problem_type and problem_type not in spec.problem_types:
-        raise UserError(f"{spec.label} solves {', '.join(spec.problem_types)} problems, not {problem_type}.",
-                        field="problem_type")
-    if validation not in Validation.values:
-        raise UserError("Validation must be holdout or k-fold.", field="validation")
-    if validation == Validation.KFOLD and not 2 <= int(folds) <= MAX_FOLDS:
-        raise UserError(f"Choose between 2 and {MAX_FOLDS} folds.", field="folds")
-    if not 0.05 <= float(test_share) <= 0.5:
-        raise UserError("The validation share must be between 0.05 and 0.5.", field="test_share")
     exclude = [column for column in (exclude or []) if column]
-    unknown = [column for column in exclude if column not in columns]
-    if unknown:
-        raise UserError(f"There is no column called '{unknown[0]}' to leave out.", field="exclude")
-    if target in exclude:
-        raise UserError("The target cannot also be left out.", field="exclude")
-    if flow_run is not None:
-        if flow_run.flow.project_id != project.id:
-            raise UserError("That flow belongs to another project.", field="flow_run")
-        if flow_run.fitted_id is None:
-            raise UserError("That flow run has no fitted flow: apply the flow first.", field="flow_run")
+    problem_type = (problem_type or "").strip()
+    target = training_data_check(spec=spec, dataset=dataset, version=version, target=target,
+                                 problem_type=problem_type, validation=validation, folds=folds,
+                                 test_share=test_share, exclude=exclude, flow_run=flow_run, project=project)
     name = (name or "").strip()[:120] or f"{spec.label} on {dataset.name} v{version.number}"
     experiment_name = (experiment or "").strip() or dataset.name
     with transaction.atomic():

@@ -11,18 +11,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from apps.core.errors import NotFound, UserError
+from apps.core.errors import UserError
 from apps.core.models import JobMetric, Project
 from apps.core.permissions import project_view
 from apps.core.roles import Activity
 from apps.core.selectors import can
-from apps.datasets.models import Dataset, DatasetStatus
-from apps.datasets.selectors import dataset_get, dataset_list
-from apps.wrangler.models import FlowRun
 from engine.training import ALGORITHMS, METRICS
 from engine.training.script import network_isolation_problem
 
 from . import charts
+from .choices import chosen_data, data_choices
 from .forms import ScriptTrainingForm, TrainingForm
 from .models import TrainingJob
 from .selectors import training_job_get, training_job_list, training_job_result
@@ -126,42 +124,20 @@ def training_live(request: HttpRequest, project: Project, training_job_id: int) 
 
 # --- helpers -------------------------------------------------------------------------------------------------
 
-def _ready_datasets(request: HttpRequest, project: Project) -> list[Dataset]:
-    return list(dataset_list(user=request.user, project=project).filter(status=DatasetStatus.READY)
-                .select_related("current_version"))
-
-
 def _form(request: HttpRequest, project: Project, data: QueryDict, *, bound: bool) -> TrainingForm:
-    datasets = _ready_datasets(request, project)
-    chosen = next((d for d in datasets if str(d.id) == data.get("dataset")), datasets[0] if datasets else None)
-    versions = list(chosen.versions.order_by("-number").values_list("number", flat=True)[:50]) if chosen else []
-    version = None
-    if chosen is not None:
-        number = data.get("version") or ""
-        version = (chosen.versions.filter(number=int(number)).first() if number.isdigit() else None) \
-            or chosen.current_version
-    columns = version.column_names if version is not None else []
-    runs = (FlowRun.objects.filter(flow__project=project, fitted__isnull=False).select_related("flow")
-            .order_by("-created_at")[:50])
-    initial = {key: data.get(key) for key in ("dataset", "version", "flow_run", "algorithm", "target") if data.get(key)}
-    if chosen is not None:
-        initial.setdefault("dataset", str(chosen.id))
-    algorithm = data.get("algorithm") or "xgboost"
-    kwargs: dict[str, Any] = {"datasets": [(str(d.id), d.name) for d in datasets], "versions": versions,
-                              "columns": columns, "algorithm": algorithm,
-                              "refresh_url": reverse("training:form", kwargs={"project": project.slug}),
-                              "flow_runs": [(str(run.id), f"{run.flow.name}, run {run.number}") for run in runs]}
-    return TrainingForm(data, **kwargs) if bound else TrainingForm(initial=initial, **kwargs)
+    choices = data_choices(user=request.user, project=project, data=data)
+    kwargs: dict[str, Any] = {**choices.form_kwargs(), "algorithm": data.get("algorithm") or "xgboost",
+                              "refresh_url": reverse("training:form", kwargs={"project": project.slug})}
+    if bound:
+        return TrainingForm(data, **kwargs)
+    return TrainingForm(initial=choices.initial(data, ("dataset", "version", "flow_run", "algorithm", "target")),
+                        **kwargs)
 
 
 def _start(request: HttpRequest, project: Project, form: TrainingForm) -> TrainingJob:
     data = form.cleaned_data
-    dataset = dataset_get(user=request.user, project=project, dataset_id=int(data["dataset"]))
-    flow_run = None
-    if data.get("flow_run"):
-        flow_run = FlowRun.objects.filter(id=int(data["flow_run"]), flow__project=project).first()
-        if flow_run is None:
-            raise NotFound("There is no such flow run in this project.")
+    dataset, flow_run = chosen_data(user=request.user, project=project, dataset_id=data["dataset"],
+                                    flow_run_id=data.get("flow_run"))
     return training_job_start(
         project=project, user=request.user, dataset=dataset, algorithm=data["algorithm"], target=data["target"],
         version_number=int(data["version"]) if data.get("version") else None,
@@ -171,29 +147,20 @@ def _start(request: HttpRequest, project: Project, form: TrainingForm) -> Traini
 
 
 def _script_form(request: HttpRequest, project: Project, data: QueryDict, *, bound: bool) -> ScriptTrainingForm:
-    datasets = _ready_datasets(request, project)
-    chosen = next((d for d in datasets if str(d.id) == data.get("dataset")), datasets[0] if datasets else None)
-    versions = list(chosen.versions.order_by("-number").values_list("number", flat=True)[:50]) if chosen else []
-    number = data.get("version") or ""
-    version = None if chosen is None else (
-        (chosen.versions.filter(number=int(number)).first() if number.isdigit() else None) or chosen.current_version)
+    choices = data_choices(user=request.user, project=project, data=data)
     kwargs: dict[str, Any] = {
-        "datasets": [(str(d.id), d.name) for d in datasets], "versions": versions,
-        "columns": version.column_names if version is not None else [],
-        "max_timeout": settings.SCRIPT_TIMEOUT_SECONDS, "max_memory": settings.SCRIPT_MEMORY_MB,
-        "isolation_problem": network_isolation_problem(),
+        **choices.form_kwargs(), "max_timeout": settings.SCRIPT_TIMEOUT_SECONDS,
+        "max_memory": settings.SCRIPT_MEMORY_MB, "isolation_problem": network_isolation_problem(),
         "refresh_url": reverse("training:new-script", kwargs={"project": project.slug})}
+    kwargs.pop("flow_runs")  # a script reads the version's Parquet itself
     if bound:
         return ScriptTrainingForm(data, request.FILES, **kwargs)
-    initial = {key: data[key] for key in ScriptTrainingForm.base_fields if data.get(key)}
-    if chosen is not None:
-        initial.setdefault("dataset", str(chosen.id))
-    return ScriptTrainingForm(initial=initial, **kwargs)
+    return ScriptTrainingForm(initial=choices.initial(data, tuple(ScriptTrainingForm.base_fields)), **kwargs)
 
 
 def _start_script(request: HttpRequest, project: Project, form: ScriptTrainingForm) -> TrainingJob:
     data = form.cleaned_data
-    dataset = dataset_get(user=request.user, project=project, dataset_id=int(data["dataset"]))
+    dataset, _ = chosen_data(user=request.user, project=project, dataset_id=data["dataset"])
     return training_script_start(
         project=project, user=request.user, dataset=dataset, script=data["script"],
         version_number=int(data["version"]) if data.get("version") else None,

@@ -36,7 +36,7 @@ from apps.datasets.selectors import version_get, version_parquet_path
 from apps.experiments.models import Run, RunSource
 from apps.experiments.services import experiment_get_or_create
 from apps.training.models import TrainingJob, Validation
-from apps.training.services import training_job_start
+from apps.training.services import training_data_check, training_job_start
 from apps.wrangler.models import FlowRun
 from engine.runtime import JobContext, JobStopped
 from engine.training import (
@@ -104,43 +104,6 @@ def _problem_type(*, spec: Any, dataset: Dataset, version: Any, target: str, pro
     return inferred
 
 
-def _check_data(*, spec: Any, dataset: Dataset, version: Any, target: str, problem_type: str, validation: str,
-                folds: int, test_share: float, exclude: list[str], flow_run: FlowRun | None,
-                project: Project) -> str:
-    """The checks training_job_start makes for each trial, made once up front so a tuning job whose trials
-    would all be refused is refused itself. Returns the target (empty for unsupervised algorithms)."""
-    columns = version.column_names
-    target = (target or "").strip()
-    if spec.supervised:
-        if not target:
-            raise UserError(f"{spec.label} learns to predict a target: choose the target column.", field="target")
-        if target not in columns:
-            raise UserError(f"There is no column called '{target}' in version {version.number} of {dataset.name}.",
-                            field="target")
-    else:
-        target = ""
-    if problem_type and problem_type not in spec.problem_types:
-        raise UserError(f"{spec.label} solves {', '.join(spec.problem_types)} problems, not {problem_type}.",
-                        field="problem_type")
-    if validation not in Validation.values:
-        raise UserError("Validation must be holdout or k-fold.", field="validation")
-    if validation == Validation.KFOLD and not 2 <= int(folds) <= MAX_FOLDS:
-        raise UserError(f"Choose between 2 and {MAX_FOLDS} folds.", field="folds")
-    if not 0.05 <= float(test_share) <= 0.5:
-        raise UserError("The validation share must be between 0.05 and 0.5.", field="test_share")
-    unknown = [column for column in exclude if column not in columns]
-    if unknown:
-        raise UserError(f"There is no column called '{unknown[0]}' to leave out.", field="exclude")
-    if target and target in exclude:
-        raise UserError("The target cannot also be left out.", field="exclude")
-    if flow_run is not None:
-        if flow_run.flow.project_id != project.id:
-            raise UserError("That flow belongs to another project.", field="flow_run")
-        if flow_run.fitted_id is None:
-            raise UserError("That flow run has no fitted flow: apply the flow first.", field="flow_run")
-    return target
-
-
 def _warm_start_records(*, parent: TuningJob | None, project: Project, algorithm: str,
                         objective_metric: str) -> list[dict[str, Any]]:
     """The completed trials of the tuning job this one warm-starts from, as the tuner's history."""
@@ -179,9 +142,9 @@ def tuning_job_start(
         raise UserError(error.message, field="algorithm") from None
     exclude = [column for column in (exclude or []) if column]
     problem_type = (problem_type or "").strip()
-    target = _check_data(spec=spec, dataset=dataset, version=version, target=target, problem_type=problem_type,
-                         validation=validation, folds=folds, test_share=test_share, exclude=exclude,
-                         flow_run=flow_run, project=project)
+    target = training_data_check(spec=spec, dataset=dataset, version=version, target=target, problem_type=problem_type,
+                                  validation=validation, folds=folds, test_share=test_share, exclude=exclude,
+                                  flow_run=flow_run, project=project)
     solved = _problem_type(spec=spec, dataset=dataset, version=version, target=target, problem_type=problem_type)
     allowed = objective_metrics(solved)
     objective_metric = (objective_metric or "").strip() or allowed[0]

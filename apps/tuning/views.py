@@ -11,14 +11,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apps.core.errors import NotFound, UserError
+from apps.core.errors import UserError
 from apps.core.models import Project
 from apps.core.permissions import project_view
 from apps.core.roles import Activity
 from apps.core.selectors import can
-from apps.datasets.selectors import dataset_get
-from apps.training.views import _ready_datasets
-from apps.wrangler.models import FlowRun
+from apps.training.choices import chosen_data, data_choices
 from engine.training import ALGORITHMS
 
 from . import charts
@@ -99,42 +97,27 @@ def tuning_stop(request: HttpRequest, project: Project, tuning_job_id: int) -> H
 # --- helpers -------------------------------------------------------------------------------------------------
 
 def _form(request: HttpRequest, project: Project, data: QueryDict, *, bound: bool) -> TuningForm:
-    datasets = _ready_datasets(request, project)
-    chosen = next((d for d in datasets if str(d.id) == data.get("dataset")), datasets[0] if datasets else None)
-    versions = list(chosen.versions.order_by("-number").values_list("number", flat=True)[:50]) if chosen else []
-    version = None
-    if chosen is not None:
-        number = data.get("version") or ""
-        version = (chosen.versions.filter(number=int(number)).first() if number.isdigit() else None) \
-            or chosen.current_version
-    runs = (FlowRun.objects.filter(flow__project=project, fitted__isnull=False).select_related("flow")
-            .order_by("-created_at")[:50])
+    choices = data_choices(user=request.user, project=project, data=data)
     earlier = tuning_job_list(user=request.user, project=project)[:50]
-    initial = {key: data.get(key) for key in ("dataset", "version", "flow_run", "algorithm", "target", "strategy",
-                                              "problem_type", "objective_metric", "warm_start_from") if data.get(key)}
-    if chosen is not None:
-        initial.setdefault("dataset", str(chosen.id))
     algorithm = data.get("algorithm") or "xgboost"
     problem_type = data.get("problem_type") or ""
     kwargs: dict[str, Any] = {
-        "datasets": [(str(d.id), d.name) for d in datasets], "versions": versions,
-        "columns": version.column_names if version is not None else [], "algorithm": algorithm,
+        **choices.form_kwargs(), "algorithm": algorithm,
         "refresh_url": reverse("tuning:form", kwargs={"project": project.slug}),
-        "flow_runs": [(str(run.id), f"{run.flow.name}, run {run.number}") for run in runs],
         "warm_starts": [(str(job.id), f"{job.name} ({job.algorithm}, {job.objective_metric})") for job in earlier],
         "problem_type": problem_type if ALGORITHMS.get(algorithm) and problem_type in ALGORITHMS[algorithm]
         .problem_types else ""}
-    return TuningForm(data, **kwargs) if bound else TuningForm(initial=initial, **kwargs)
+    if bound:
+        return TuningForm(data, **kwargs)
+    return TuningForm(initial=choices.initial(data, ("dataset", "version", "flow_run", "algorithm", "target",
+                                                     "strategy", "problem_type", "objective_metric",
+                                                     "warm_start_from")), **kwargs)
 
 
 def _start(request: HttpRequest, project: Project, form: TuningForm) -> TuningJob:
     data = form.cleaned_data
-    dataset = dataset_get(user=request.user, project=project, dataset_id=int(data["dataset"]))
-    flow_run = None
-    if data.get("flow_run"):
-        flow_run = FlowRun.objects.filter(id=int(data["flow_run"]), flow__project=project).first()
-        if flow_run is None:
-            raise NotFound("There is no such flow run in this project.")
+    dataset, flow_run = chosen_data(user=request.user, project=project, dataset_id=data["dataset"],
+                                    flow_run_id=data.get("flow_run"))
     parent = None
     if data.get("warm_start_from"):
         parent = tuning_job_get(user=request.user, project=project, tuning_job_id=int(data["warm_start_from"]))

@@ -17,11 +17,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.api.permissions import ProjectRole
-from apps.core.errors import NotFound, UserError
+from apps.core.errors import UserError
 from apps.core.roles import Activity
-from apps.core.selectors import project_get
-from apps.datasets.selectors import dataset_get
-from apps.wrangler.models import FlowRun
+from apps.training.api.inputs import training_inputs
 
 from ..models import AutoMLJob
 from ..selectors import automl_job_list
@@ -73,13 +71,7 @@ class AutoMLJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.
         asked = AutoMLJobCreateSerializer(data=request.data)
         asked.is_valid(raise_exception=True)
         data = asked.validated_data
-        project = project_get(user=request.user, slug=data["project"], activity=Activity.RUN_JOBS)
-        dataset = dataset_get(user=request.user, project=project, dataset_id=data["dataset"])
-        flow_run = None
-        if data.get("flow_run"):
-            flow_run = FlowRun.objects.filter(id=data["flow_run"], flow__project=project).first()
-            if flow_run is None:
-                raise NotFound("There is no such flow run in this project.")
+        project, dataset, flow_run = training_inputs(user=request.user, data=data)
         automl = automl_job_start(
             project=project, user=request.user, dataset=dataset, target=data["target"],
             version_number=data.get("version"), problem_type=data["problem_type"], budget=data["budget"],

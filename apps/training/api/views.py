@@ -19,12 +19,12 @@ from apps.core.errors import NotFound
 from apps.core.roles import Activity
 from apps.core.selectors import project_get
 from apps.datasets.selectors import dataset_get
-from apps.wrangler.models import FlowRun
 from engine.training import ALGORITHMS
 
 from ..models import TrainingJob
 from ..selectors import training_job_list
 from ..services import training_job_start, training_onnx, training_script_start
+from .inputs import training_inputs
 from .serializers import (
     AlgorithmSerializer,
     TrainingJobCreateSerializer,
@@ -88,13 +88,7 @@ class TrainingJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         asked = TrainingJobCreateSerializer(data=request.data)
         asked.is_valid(raise_exception=True)
         data = asked.validated_data
-        project = project_get(user=request.user, slug=data["project"], activity=Activity.RUN_JOBS)
-        dataset = dataset_get(user=request.user, project=project, dataset_id=data["dataset"])
-        flow_run = None
-        if data.get("flow_run"):
-            flow_run = FlowRun.objects.filter(id=data["flow_run"], flow__project=project).first()
-            if flow_run is None:
-                raise NotFound("There is no such flow run in this project.")
+        project, dataset, flow_run = training_inputs(user=request.user, data=data)
         training = training_job_start(
             project=project, user=request.user, dataset=dataset, algorithm=data["algorithm"], target=data["target"],
             version_number=data.get("version"), hyperparameters=data["hyperparameters"],

@@ -12,11 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.api.permissions import ProjectRole
-from apps.core.errors import NotFound
 from apps.core.roles import Activity
-from apps.core.selectors import project_get
-from apps.datasets.selectors import dataset_get
-from apps.wrangler.models import FlowRun
+from apps.training.api.inputs import training_inputs
 
 from ..models import TuningJob
 from ..selectors import tuning_job_get, tuning_job_list
@@ -74,13 +71,7 @@ class TuningJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.
         asked = TuningJobCreateSerializer(data=request.data)
         asked.is_valid(raise_exception=True)
         data = asked.validated_data
-        project = project_get(user=request.user, slug=data["project"], activity=Activity.RUN_JOBS)
-        dataset = dataset_get(user=request.user, project=project, dataset_id=data["dataset"])
-        flow_run = None
-        if data.get("flow_run"):
-            flow_run = FlowRun.objects.filter(id=data["flow_run"], flow__project=project).first()
-            if flow_run is None:
-                raise NotFound("There is no such flow run in this project.")
+        project, dataset, flow_run = training_inputs(user=request.user, data=data)
         parent = None
         if data.get("warm_start_from"):
             parent = tuning_job_get(user=request.user, project=project, tuning_job_id=data["warm_start_from"])
