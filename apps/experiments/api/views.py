@@ -146,8 +146,9 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Destro
 
     def get_queryset(self):
         if self.action != "list":
-            return run_list(user=self.request.user, deleted=None, readable_only=False) \
-                .prefetch_related("artifacts__artifact")
+            runs = run_list(user=self.request.user, deleted=None, readable_only=False)
+            # Only the detail shows artifacts; log-batch (thousands of points a second) skips their query.
+            return runs.prefetch_related("artifacts__artifact") if self.action == "retrieve" else runs
         params = self.request.query_params
         experiment = _id(params.get("experiment"), "experiment")
         runs = run_list(user=self.request.user, deleted=_deleted(self.request))
