@@ -78,7 +78,8 @@ def main() -> int:
 
     python = sys.executable
     workers = os.environ.get("STUDIO_WEB_WORKERS", "2")
-    concurrency = os.environ.get("STUDIO_WORKER_CONCURRENCY", str(max(1, os.cpu_count() or 1)))
+    # At least two slots even on one core: a tuning job's coordinator holds one while its trials need others.
+    concurrency = os.environ.get("STUDIO_WORKER_CONCURRENCY", str(max(2, os.cpu_count() or 1)))
     commands = {
         "web": [python, "-m", "gunicorn", "studio.wsgi:application", "--bind", f"{host}:{port}",
                 "--workers", workers, "--threads", "4", "--timeout", "300", "--graceful-timeout", "20",
