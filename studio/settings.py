@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "apps.automl",
     "apps.experiments",
     "apps.tuning",
+    "apps.registry",
 ]
 
 MIDDLEWARE = [
