@@ -334,6 +334,10 @@ SPECTACULAR_SETTINGS = {
         "InsightsProblemTypeEnum": "apps.insights.models.ProblemType",
         "TrainingProblemTypeEnum": "apps.training.models.ProblemType",
         "TrainingKindEnum": "apps.training.models.TrainingKind",
+        "ModelApprovalStatusEnum": "apps.registry.models.ApprovalStatus",
+        "ModelCardStatusEnum": "apps.registry.models.CardStatus",
+        "ModelVersionSourceEnum": "apps.registry.models.VersionSource",
+        "SourceEnum": "apps.experiments.models.RunSource",
     },
 }
 

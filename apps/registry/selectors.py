@@ -39,7 +39,7 @@ def model_version_get(*, user: AnyUser, version_id: int, project: Project | None
 
 def model_card_list(*, user: AnyUser) -> QuerySet[ModelCard]:
     return ModelCard.objects.filter(version__group__project__in=project_list(user=user)).select_related(
-        "version__group__project", "updated_by")
+        "version__group__project", "updated_by").order_by("-version__created_at", "-id")
 
 
 def card_revision_get(*, card: ModelCard, number: int) -> CardRevision:

@@ -73,7 +73,9 @@ class ModelGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     queryset = ModelGroup.objects.none()
 
     def get_queryset(self):
-        groups = model_group_list(user=self.request.user).filter(project__in=_readable(self.request.user))
+        groups = model_group_list(user=self.request.user)
+        if self.action == "list":  # objects answer 403 to members whose role may not read them (ProjectRole)
+            groups = groups.filter(project__in=_readable(self.request.user))
         if self.action == "list" and self.request.query_params.get("project"):
             groups = groups.filter(project__slug=self.request.query_params["project"])
         return groups.prefetch_related("versions", "aliases__version", "aliases__set_by")
@@ -128,7 +130,9 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return version.group.project
 
     def get_queryset(self):
-        versions = model_version_list(user=self.request.user).filter(group__project__in=_readable(self.request.user))
+        versions = model_version_list(user=self.request.user)
+        if self.action == "list":
+            versions = versions.filter(group__project__in=_readable(self.request.user))
         params = self.request.query_params
         if self.action == "list" and params.get("project"):
             versions = versions.filter(group__project__slug=params["project"])
@@ -216,8 +220,9 @@ class ModelCardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     queryset = ModelCard.objects.none()
 
     def get_queryset(self):
-        cards = model_card_list(user=self.request.user).filter(
-            version__group__project__in=_readable(self.request.user))
+        cards = model_card_list(user=self.request.user)
+        if self.action == "list":
+            cards = cards.filter(version__group__project__in=_readable(self.request.user))
         if self.action == "list" and self.request.query_params.get("project"):
             cards = cards.filter(version__group__project__slug=self.request.query_params["project"])
         return cards
