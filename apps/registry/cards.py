@@ -99,7 +99,7 @@ def card_pdf(card: ModelCard) -> bytes:
     story.append(Paragraph("Metrics", styles["Heading2"]))
     if rows:
         story.append(Table([["Metric", "Value"]] + [[row["label"], f"{row['value']:.4g}" if isinstance(
-            row["value"], int | float) else str(row["value"])] for row in rows], colWidths=[90 * mm, 40 * mm],
+            row["value"], int | float) else str(row["value"])] for row in rows], colWidths=[90 * mm, 40 * mm], hAlign="LEFT",
             style=table_style))
     else:
         story += _paragraphs("No metrics were recorded for this version.", styles["BodyText"])
