@@ -22,7 +22,7 @@ class RegisterForm(forms.Form):
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     file = forms.FileField(required=False, label="Model file",
                            help_text=f"Accepted: {accepted_formats_text()}. Pickle and joblib files are never "
-                                     "loaded. ONNX and torch weights are not accepted yet.",
+                                     "loaded. Torch weights are not accepted yet.",
                            widget=forms.ClearableFileInput(attrs={"accept": ",".join(ACCEPTED_EXTENSIONS)}))
 
     def __init__(self, *args: Any, groups: list[tuple[str, str]], upload: bool, **kwargs: Any) -> None:

@@ -18,7 +18,13 @@ from apps.core.models import Artifact, JobStatus, Project
 from apps.core.roles import Activity
 from apps.core.selectors import require
 from apps.training.models import TrainingJob
-from engine.registry.formats import MAX_MODEL_BYTES, ModelDescription, ModelFormatError, describe_model
+from engine.registry.formats import (
+    MAX_MODEL_BYTES,
+    SUFFIXES,
+    ModelDescription,
+    ModelFormatError,
+    describe_model,
+)
 from engine.training import ALGORITHMS, METRICS
 
 from .models import (
@@ -201,9 +207,8 @@ def model_version_load(*, version: ModelVersion) -> ModelDescription:
     """Load the version's model as a check: its file's sha256 first, then the format's own checks (a bundle's
     estimator checksum, skops' trust list). Raises Conflict (checksum_mismatch) for a changed file."""
     data = _model_bytes(version.artifact, str(version))
-    suffix = {"studio-bundle": "zip", "xgboost-json": "json", "xgboost-ubj": "ubj", "skops": "skops"}
     try:
-        return describe_model(data, filename=f"model.{suffix.get(version.format, 'unknown')}")
+        return describe_model(data, filename=f"model.{SUFFIXES.get(version.format, 'unknown')}")
     except ModelFormatError as error:
         raise Conflict(f"{version} could not be loaded: {error.message}", code="not_loadable") from None
 

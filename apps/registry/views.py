@@ -18,6 +18,7 @@ from apps.core.permissions import project_view
 from apps.core.roles import Activity
 from apps.core.selectors import can
 from apps.training.selectors import training_job_get
+from engine.registry.formats import SUFFIXES
 from engine.training import METRICS
 
 from .cards import card_diff, card_html, card_pdf, card_sections, metric_rows
@@ -236,9 +237,8 @@ def registry_download(request: HttpRequest, project: Project, version_id: int) -
     version = model_version_get(user=request.user, project=project, version_id=version_id)
     data = _model_bytes(version.artifact, str(version))
     response = HttpResponse(data, content_type="application/octet-stream")
-    suffix = {"studio-bundle": "zip", "xgboost-json": "json", "xgboost-ubj": "ubj", "skops": "skops"}
     response["Content-Disposition"] = (f'attachment; filename="{version.group.name}-v{version.number}.'
-                                       f'{suffix.get(version.format, "bin")}"')
+                                       f'{SUFFIXES.get(version.format, "bin")}"')
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -4,7 +4,9 @@ only in formats that cannot run code:
 - the studio's own model bundle (a zip with manifest.json; its estimator's sha256 is checked on load);
 - an XGBoost model saved as JSON or UBJ;
 - a scikit-learn estimator saved with skops, loaded only when every type in it is on the server's trust list
-  (scikit-learn, numpy and scipy types). The list is fixed here; it is never read from the file.
+  (scikit-learn, numpy and scipy types). The list is fixed here; it is never read from the file;
+- an ONNX model (a protobuf graph, checked by onnx's checker), with its weights inside the file: references to
+  external data files are refused, so a model cannot point the studio at a path on the server.
 
 Pickle files, joblib dumps and anything else are refused without being opened as models.
 """
@@ -24,13 +26,16 @@ BUNDLE = "studio-bundle"
 XGBOOST_JSON = "xgboost-json"
 XGBOOST_UBJ = "xgboost-ubj"
 SKOPS = "skops"
+ONNX = "onnx"
 FORMAT_LABELS = {
     BUNDLE: "Studio model bundle (.zip)",
     XGBOOST_JSON: "XGBoost model (.json)",
     XGBOOST_UBJ: "XGBoost model (.ubj)",
     SKOPS: "scikit-learn model saved with skops (.skops)",
+    ONNX: "ONNX model (.onnx)",
 }
-ACCEPTED_EXTENSIONS = {".zip": BUNDLE, ".json": XGBOOST_JSON, ".ubj": XGBOOST_UBJ, ".skops": SKOPS}
+ACCEPTED_EXTENSIONS = {".zip": BUNDLE, ".json": XGBOOST_JSON, ".ubj": XGBOOST_UBJ, ".skops": SKOPS, ".onnx": ONNX}
+SUFFIXES = {kind: extension.lstrip(".") for extension, kind in ACCEPTED_EXTENSIONS.items()}
 PICKLE_EXTENSIONS = (".pkl", ".pickle", ".joblib", ".sav", ".dill", ".pt", ".pth", ".bin")
 # Pickle streams start with the PROTO opcode (0x80) followed by a protocol number from 2 to 5.
 PICKLE_MAGIC = tuple(bytes([0x80, protocol]) for protocol in range(2, 6))
@@ -75,6 +80,8 @@ def describe_model(data: bytes, *, filename: str) -> ModelDescription:
         if not zipfile.is_zipfile(io.BytesIO(data)):
             raise ModelFormatError(f"This file is not a {FORMAT_LABELS[expected]}: it is not a zip archive.")
         return _describe_bundle(data) if expected == BUNDLE else _describe_skops(data)
+    if expected == ONNX:
+        return _describe_onnx(data)
     return _describe_xgboost(data, expected)
 
 
@@ -138,3 +145,36 @@ def _describe_xgboost(data: bytes, expected: str) -> ModelDescription:
     signature = [{"name": str(name), "type": "number" if kind in ("float", "int", "q", "i") else str(kind)}
                  for name, kind in zip(names, types, strict=False)]
     return ModelDescription(format=expected, algorithm="xgboost", problem_type=problem_type, signature=signature)
+
+
+def _describe_onnx(data: bytes) -> ModelDescription:
+    import onnx
+    from google.protobuf.message import DecodeError
+
+    try:
+        model = onnx.load_model_from_string(data)
+    except (DecodeError, ValueError, RuntimeError):
+        raise ModelFormatError("This .onnx file is not an ONNX model (it could not be parsed).") from None
+    graph = model.graph
+    tensors = list(graph.initializer) + [node_attribute.t for node in graph.node for node_attribute in node.attribute
+                                         if node_attribute.HasField("t")]
+    if any(tensor.data_location == onnx.TensorProto.EXTERNAL for tensor in tensors):
+        raise ModelFormatError("This ONNX model keeps its weights in external files; upload a model whose weights "
+                               "are inside the .onnx file.")
+    if not graph.node:
+        raise ModelFormatError("This ONNX file has no graph nodes, so it is not a model.")
+    try:
+        onnx.checker.check_model(model)
+    except onnx.checker.ValidationError as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else "it is not valid"
+        raise ModelFormatError(f"The ONNX checker refused this model: {first_line[:300]}") from None
+    weights = {tensor.name for tensor in graph.initializer}
+    signature = []
+    for graph_input in graph.input:
+        if graph_input.name in weights:
+            continue
+        element = graph_input.type.tensor_type.elem_type
+        kind = onnx.TensorProto.DataType.Name(element).lower() if element else "unknown"
+        signature.append({"name": graph_input.name, "type": kind})
+    producer = " ".join(part for part in (model.producer_name, model.producer_version) if part)
+    return ModelDescription(format=ONNX, algorithm=(graph.name or producer or "onnx")[:100], signature=signature)

@@ -250,3 +250,37 @@ def test_the_json_export_holds_the_card_and_the_version(version):
     document = card_document(version.card)
     assert document["model_group"] == "penguin-species" and document["version"] == 1
     assert document["card"]["risk_rating"] == "unknown" and document["sha256"] == version.artifact.sha256
+
+
+def _onnx_model():
+    import numpy as np
+    from skl2onnx import to_onnx
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.random.default_rng(0).random((40, 3)).astype("float32")
+    return to_onnx(LogisticRegression().fit(x, (x[:, 0] > 0.5).astype(int)), x[:1])
+
+
+def test_an_uploaded_onnx_model_is_registered_with_its_inputs(group, owner):
+    version = model_version_register_upload(group=group, user=owner, filename="model.onnx",
+                                            data=_onnx_model().SerializeToString())
+    assert version.format == "onnx" and version.signature == [{"name": "X", "type": "float"}]
+    assert model_version_load(version=version).format == "onnx"
+
+
+def test_an_onnx_model_pointing_at_external_weight_files_is_refused(group, owner):
+    import onnx
+
+    model = _onnx_model()
+    tensor = model.graph.initializer.add()
+    tensor.CopyFrom(onnx.helper.make_tensor("weights", onnx.TensorProto.FLOAT, [1], [0.0]))
+    tensor.ClearField("float_data")
+    tensor.data_location = onnx.TensorProto.EXTERNAL
+    tensor.external_data.add(key="location", value="../../etc/passwd")
+    with pytest.raises(UserError, match="external files"):
+        model_version_register_upload(group=group, user=owner, filename="model.onnx", data=model.SerializeToString())
+
+
+def test_a_file_that_is_not_onnx_is_refused(group, owner):
+    with pytest.raises(UserError, match="not an ONNX model"):
+        model_version_register_upload(group=group, user=owner, filename="model.onnx", data=b"\x00\x01garbage")
