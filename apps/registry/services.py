@@ -203,6 +203,11 @@ def model_version_register_upload(*, group: ModelGroup, user, filename: str, dat
                            source=VersionSource.UPLOAD, prefill=prefill, description=description)
 
 
+def model_version_file(*, version: ModelVersion) -> bytes:
+    """The version's model file, after its sha256 is checked (Conflict, checksum_mismatch, when it fails)."""
+    return _model_bytes(version.artifact, str(version))
+
+
 def model_version_load(*, version: ModelVersion) -> ModelDescription:
     """Load the version's model as a check: its file's sha256 first, then the format's own checks (a bundle's
     estimator checksum, skops' trust list). Raises Conflict (checksum_mismatch) for a changed file."""

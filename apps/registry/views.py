@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -23,7 +24,7 @@ from engine.training import METRICS
 
 from .cards import card_diff, card_html, card_pdf, card_sections, metric_rows
 from .forms import AliasForm, ApprovalForm, CardForm, GroupForm, RegisterForm
-from .models import CARD_TEXT_FIELDS, ModelVersion
+from .models import CARD_TEXT_FIELDS, ModelGroup, ModelVersion
 from .selectors import (
     card_revision_get,
     model_group_get,
@@ -39,6 +40,7 @@ from .services import (
     model_group_create,
     model_group_for,
     model_version_approval_set,
+    model_version_file,
     model_version_integrity,
     model_version_register_automl,
     model_version_register_training,
@@ -113,16 +115,18 @@ def _source(request: HttpRequest, project: Project) -> Any:
 
 
 def _register(request: HttpRequest, project: Project, form: RegisterForm, source: Any) -> ModelVersion:
+    data = form.cleaned_data
+    chosen = (model_group_get(user=request.user, project=project, group_id=int(data["group"]))
+              if data.get("group") else None)
+    with transaction.atomic():  # a new group is kept only if the version it was made for is registered
+        return _register_into(request, project, form, source, chosen)
+
+
+def _register_into(request: HttpRequest, project: Project, form: RegisterForm, source: Any,
+                   chosen: ModelGroup | None) -> ModelVersion:
     from apps.training.models import TrainingJob
 
     data = form.cleaned_data
-    chosen = model_group_get(user=request.user, project=project, group_id=int(data["group"])) \
-        if data.get("group") else None
-    if chosen is None and not data.get("new_group", "").strip():
-        raise UserError("Choose a model group or name a new one.", field="group")
-    if source is None:
-        upload = data["file"]
-        content = upload.read()
     group = model_group_for(project=project, user=request.user, group=chosen, new_group_name=data.get("new_group", ""))
     if isinstance(source, TrainingJob):
         return model_version_register_training(group=group, training=source, user=request.user,
@@ -130,7 +134,8 @@ def _register(request: HttpRequest, project: Project, form: RegisterForm, source
     if source is not None:
         return model_version_register_automl(group=group, automl=source, user=request.user,
                                              description=data["description"])
-    return model_version_register_upload(group=group, user=request.user, filename=upload.name, data=content,
+    upload = data["file"]
+    return model_version_register_upload(group=group, user=request.user, filename=upload.name, data=upload.read(),
                                          description=data["description"])
 
 
@@ -232,10 +237,8 @@ def registry_lineage(request: HttpRequest, project: Project, version_id: int) ->
 @require_GET
 def registry_download(request: HttpRequest, project: Project, version_id: int) -> HttpResponse:
     """The model file, after its sha256 is checked (409 with the reason when it no longer matches)."""
-    from .services import _model_bytes
-
     version = model_version_get(user=request.user, project=project, version_id=version_id)
-    data = _model_bytes(version.artifact, str(version))
+    data = model_version_file(version=version)
     response = HttpResponse(data, content_type="application/octet-stream")
     response["Content-Disposition"] = (f'attachment; filename="{version.group.name}-v{version.number}.'
                                        f'{SUFFIXES.get(version.format, "bin")}"')

@@ -28,12 +28,12 @@ from ..cards import card_document, card_html, card_pdf
 from ..models import ModelCard, ModelGroup, ModelVersion
 from ..selectors import model_card_list, model_group_get, model_group_list, model_version_list
 from ..services import (
-    _model_bytes,
     model_alias_remove,
     model_alias_set,
     model_card_update,
     model_group_create,
     model_version_approval_set,
+    model_version_file,
     model_version_load,
     model_version_register_automl,
     model_version_register_training,
@@ -201,7 +201,7 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     @action(detail=True, methods=["get"])
     def download(self, request: Request, pk: str | None = None) -> HttpResponse:
         version = self.get_object()
-        response = HttpResponse(_model_bytes(version.artifact, str(version)), content_type="application/octet-stream")
+        response = HttpResponse(model_version_file(version=version), content_type="application/octet-stream")
         response["Content-Disposition"] = f'attachment; filename="{version.group.name}-v{version.number}.model"'
         return response
 

@@ -4,7 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from apps.registry.models import ApprovalStatus, ModelVersion
+from apps.registry.models import ApprovalStatus, ModelGroup, ModelVersion
 from apps.registry.services import model_card_update, model_version_register_training
 
 
@@ -47,6 +47,7 @@ def test_registering_a_failed_job_shows_the_reason_on_the_form(client, trained, 
     response = client.post(url("register", project) + f"?training_job={trained.id}", {"new_group": "g"})
     assert response.status_code == 400
     assert "Only a completed training job can be registered" in response.content.decode()
+    assert not ModelGroup.objects.filter(name="g").exists()  # the new group went with the refused version
 
 
 def test_a_duplicate_group_name_is_shown_at_its_field(client, group, owner, project):
@@ -181,3 +182,18 @@ def test_a_labeler_cannot_see_models_and_a_stranger_gets_404(client, version, me
     assert client.get(url("version", project, version_id=version.id)).status_code == 403
     client.force_login(make_user("stranger"))
     assert client.get(url("version", project, version_id=version.id)).status_code == 404
+
+
+def test_the_automl_job_page_registers_its_best_model(client, project, owner, penguins, run_job):
+    from apps.automl.services import automl_job_start
+
+    automl = automl_job_start(project=project, user=owner, dataset=penguins, target="species", budget="custom",
+                              budget_seconds=10, algorithms=["linear_learner"], max_trials=2, folds=3)
+    run_job(automl.job)
+    client.force_login(owner)
+    page = client.get(reverse("automl:detail", kwargs={"project": project.slug, "automl_job_id": automl.id}))
+    assert 'id="register-model"' in page.content.decode()
+    response = client.post(url("register", project) + f"?automl_job={automl.id}", {"new_group": "auto"})
+    assert response.status_code == 302
+    version = ModelVersion.objects.get()
+    assert version.source == "automl" and version.automl_job_id == automl.id and version.group.name == "auto"
