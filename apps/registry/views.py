@@ -260,18 +260,24 @@ def card_detail(request: HttpRequest, project: Project, version_id: int) -> Http
 
 
 def _figures(version: ModelVersion) -> list[dict[str, Any]]:
-    """The training evaluation's charts, where the version came from a built-in training job."""
+    """The evaluation's charts of the job the version came from (none for uploads, or when the evaluation no
+    longer matches its checksum)."""
+    from apps.automl import charts as automl_charts
+    from apps.automl.selectors import automl_job_evaluation
     from apps.core.errors import Conflict
-    from apps.training import charts
+    from apps.training import charts as training_charts
     from apps.training.selectors import training_job_result
 
-    if version.training_job is None:
-        return []
     try:
-        result = training_job_result(training=version.training_job)
+        if version.training_job is not None:
+            result = training_job_result(training=version.training_job)
+            return training_charts.result_figures(result) if result else []
+        if version.automl_job is not None:
+            document = automl_job_evaluation(automl=version.automl_job)
+            return automl_charts.evaluation_figures(document.get("test") or {}) if document else []
     except Conflict:
         return []
-    return charts.result_figures(result) if result else []
+    return []
 
 
 @project_view(Activity.MANAGE_MODELS)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -188,3 +190,21 @@ def test_a_labeler_may_not_read_models(api_client, version, member):
     assert api_client.get(f"/api/v1/model-versions/{version.id}/").status_code == 403
     assert api_client.get("/api/v1/model-versions/").json()["results"] == []
     assert api_client.get("/api/v1/model-groups/").json()["results"] == []
+
+
+def test_download_gives_the_verified_model_file(api, version):
+    response = api.get(f"/api/v1/model-versions/{version.id}/download/")
+    assert response.status_code == 200
+    assert hashlib.sha256(response.content).hexdigest() == version.artifact.sha256
+    assert "attachment" in response["Content-Disposition"]
+
+
+def test_lists_filter_by_project_and_group(api, version, group, project, owner):
+    other = model_group_create(project=project, user=owner, name="empty-group")
+    assert [v["id"] for v in api.get(f"/api/v1/model-versions/?group={group.id}").json()["results"]] == [version.id]
+    assert api.get(f"/api/v1/model-versions/?group={other.id}").json()["results"] == []
+    groups = api.get(f"/api/v1/model-groups/?project={project.slug}").json()["results"]
+    assert {g["name"]: g["latest_version"] for g in groups} == {"penguin-species": 1, "empty-group": None}
+    cards = api.get(f"/api/v1/model-cards/?project={project.slug}").json()["results"]
+    assert [card["version"] for card in cards] == [version.id]
+    assert api.get("/api/v1/model-cards/?project=nope").json()["results"] == []

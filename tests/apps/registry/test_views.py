@@ -197,3 +197,5 @@ def test_the_automl_job_page_registers_its_best_model(client, project, owner, pe
     assert response.status_code == 302
     version = ModelVersion.objects.get()
     assert version.source == "automl" and version.automl_job_id == automl.id and version.group.name == "auto"
+    card = client.get(url("card", project, version_id=version.id)).content.decode()
+    assert "Best model of AutoML job" in card and 'id="card-charts"' in card and "data-plotly" in card
