@@ -64,7 +64,8 @@ def _paragraphs(text: str, style: Any) -> list[Any]:
         [Paragraph("<i>Not filled in.</i>", style)]
 
 
-def card_pdf(card: ModelCard) -> bytes:
+def card_pdf(card: ModelCard, *, evaluation: dict[str, Any] | None = None) -> bytes:
+    """The card as PDF; with the job's evaluation, its confusion matrix and feature importance too."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
@@ -103,6 +104,7 @@ def card_pdf(card: ModelCard) -> bytes:
             style=table_style))
     else:
         story += _paragraphs("No metrics were recorded for this version.", styles["BodyText"])
+    story += _evaluation_flowables(evaluation or {}, styles, table_style)
     story.append(Paragraph("Input signature", styles["Heading2"]))
     signature = ", ".join(f"{column.get('name')} ({column.get('type')})" for column in version.signature)
     story += _paragraphs(signature or "Not recorded.", styles["BodyText"])
@@ -133,4 +135,41 @@ def card_diff(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str]]
             continue
         kind = {"+": "added", "-": "removed", "@": "hunk"}.get(line[:1], "context")
         out.append((kind, line))
+    return out
+
+
+MAX_PDF_CLASSES = 20
+MAX_PDF_FEATURES = 15
+
+
+def _evaluation_flowables(evaluation: dict[str, Any], styles: Any, table_style: Any) -> list[Any]:
+    """The evaluation charts a PDF can carry: the confusion matrix as a table, feature importance as bars."""
+    from reportlab.graphics.charts.barcharts import HorizontalBarChart
+    from reportlab.graphics.shapes import Drawing
+    from reportlab.lib import colors
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, Table
+
+    out: list[Any] = []
+    confusion = (evaluation.get("charts") or {}).get("confusion_matrix")
+    if confusion and len(confusion.get("labels", [])) <= MAX_PDF_CLASSES:
+        labels = [str(label) for label in confusion["labels"]]
+        rows = [["true / predicted", *labels]] + [[label, *[str(cell) for cell in row]]
+                                                   for label, row in zip(labels, confusion["matrix"], strict=False)]
+        out += [Paragraph("Confusion matrix", styles["Heading3"]), Table(rows, style=table_style, hAlign="LEFT")]
+    importance = [entry for entry in evaluation.get("feature_importance") or []
+                  if isinstance(entry.get("importance"), int | float)][:MAX_PDF_FEATURES]
+    if importance:
+        height = 14 * len(importance) + 30
+        drawing = Drawing(170 * mm, height)
+        chart = HorizontalBarChart()
+        chart.x, chart.y, chart.width, chart.height = 130, 15, 170 * mm - 150, height - 25
+        chart.data = [[float(entry["importance"]) for entry in reversed(importance)]]
+        chart.categoryAxis.categoryNames = [str(entry["column"])[:30] for entry in reversed(importance)]
+        chart.categoryAxis.labels.fontSize = 8
+        chart.valueAxis.valueMin = 0
+        chart.valueAxis.labels.fontSize = 8
+        chart.bars[0].fillColor = colors.HexColor("#2f6fb5")
+        drawing.add(chart)
+        out += [Paragraph("Feature importance", styles["Heading3"]), drawing]
     return out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 
 from apps.core.errors import NotFound
@@ -47,3 +49,26 @@ def card_revision_get(*, card: ModelCard, number: int) -> CardRevision:
     if found is None:
         raise NotFound(f"This card has no revision {number}.")
     return found
+
+
+def model_version_evaluation(*, version: ModelVersion) -> dict[str, Any] | None:
+    """The evaluation of the job the version came from, as {"metrics", "charts", "feature_importance"}: the
+    training job's result, or the AutoML job's best model on its held-out rows. None for uploads, before the
+    job made one, or when the stored document no longer matches its checksum."""
+    from apps.automl.selectors import automl_job_evaluation
+    from apps.core.errors import Conflict
+    from apps.training.selectors import training_job_result
+
+    try:
+        if version.training_job is not None:
+            return training_job_result(training=version.training_job)
+        if version.automl_job is not None:
+            document = automl_job_evaluation(automl=version.automl_job)
+            test = (document or {}).get("test") or {}
+            importance = [{"column": entry.get("column"), "importance": entry.get("importance")}
+                          for entry in version.automl_job.importance or []]
+            return {"metrics": test.get("metrics") or {}, "charts": test.get("charts") or {},
+                    "feature_importance": importance} if document else None
+    except Conflict:
+        return None
+    return None

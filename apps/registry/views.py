@@ -29,6 +29,7 @@ from .selectors import (
     card_revision_get,
     model_group_get,
     model_group_list,
+    model_version_evaluation,
     model_version_get,
     model_version_list,
 )
@@ -260,24 +261,11 @@ def card_detail(request: HttpRequest, project: Project, version_id: int) -> Http
 
 
 def _figures(version: ModelVersion) -> list[dict[str, Any]]:
-    """The evaluation's charts of the job the version came from (none for uploads, or when the evaluation no
-    longer matches its checksum)."""
-    from apps.automl import charts as automl_charts
-    from apps.automl.selectors import automl_job_evaluation
-    from apps.core.errors import Conflict
-    from apps.training import charts as training_charts
-    from apps.training.selectors import training_job_result
+    """The charts of the evaluation of the job the version came from (none for uploads)."""
+    from apps.training import charts
 
-    try:
-        if version.training_job is not None:
-            result = training_job_result(training=version.training_job)
-            return training_charts.result_figures(result) if result else []
-        if version.automl_job is not None:
-            document = automl_job_evaluation(automl=version.automl_job)
-            return automl_charts.evaluation_figures(document.get("test") or {}) if document else []
-    except Conflict:
-        return []
-    return []
+    evaluation = model_version_evaluation(version=version)
+    return charts.result_figures(evaluation) if evaluation else []
 
 
 @project_view(Activity.MANAGE_MODELS)
@@ -353,7 +341,7 @@ def card_export_json(request: HttpRequest, project: Project, version_id: int) ->
 @require_GET
 def card_export_pdf(request: HttpRequest, project: Project, version_id: int) -> HttpResponse:
     version = model_version_get(user=request.user, project=project, version_id=version_id)
-    return _attachment(card_pdf(version.card), "application/pdf", export_name(version, "pdf"))
+    return _attachment(card_pdf(version.card, evaluation=model_version_evaluation(version=version)), "application/pdf", export_name(version, "pdf"))
 
 
 # --- the dashboard ---------------------------------------------------------------------------------------

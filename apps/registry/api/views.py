@@ -26,7 +26,13 @@ from apps.training.selectors import training_job_get
 
 from ..cards import card_document, card_html, card_pdf
 from ..models import ModelCard, ModelGroup, ModelVersion
-from ..selectors import model_card_list, model_group_get, model_group_list, model_version_list
+from ..selectors import (
+    model_card_list,
+    model_group_get,
+    model_group_list,
+    model_version_evaluation,
+    model_version_list,
+)
 from ..services import (
     model_alias_remove,
     model_alias_set,
@@ -259,7 +265,8 @@ class ModelCardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         if kind not in EXPORTS:
             raise UserError("Ask for the export ?as=json, ?as=html or ?as=pdf.", field="as")
         body: bytes | str = (json.dumps(card_document(card), indent=2) if kind == "json"
-                             else card_html(card) if kind == "html" else card_pdf(card))
+                             else card_html(card) if kind == "html"
+                             else card_pdf(card, evaluation=model_version_evaluation(version=card.version)))
         response = HttpResponse(body, content_type=EXPORTS[kind])
         version = card.version
         response["Content-Disposition"] = (f'attachment; filename="model-card-{version.group.name}-'

@@ -11,6 +11,7 @@ from apps.core.errors import Conflict, Forbidden, NotFound, UserError
 from apps.core.models import JobStatus
 from apps.registry.cards import card_diff, card_document, card_pdf
 from apps.registry.models import ApprovalStatus, CardStatus, ModelVersion
+from apps.registry.selectors import model_version_evaluation
 from apps.registry.services import (
     model_alias_remove,
     model_alias_set,
@@ -238,11 +239,11 @@ def test_the_pdf_export_is_a_pdf_holding_the_cards_text(version, owner):
     model_card_update(card=version.card, user=owner, changes={
         "overview": "Predicts the species of a penguin", "risk_rating": "medium",
         "custom_fields": [{"key": "owner team", "value": "seabirds"}]})
-    data = card_pdf(version.card)
+    data = card_pdf(version.card, evaluation=model_version_evaluation(version=version))
     assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
     text = pdf_text(data)
     for expected in ("Predicts the species of a penguin", "Medium", "seabirds", "penguin-species version 1",
-                     "Accuracy"):
+                     "Accuracy", "Confusion matrix", "Chinstrap", "Feature importance", "flipper_length_mm"):
         assert expected in text
 
 
