@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("apps.automl.api.urls")),
     path("", include("apps.experiments.api.urls")),
     path("", include("apps.tuning.api.urls")),
+    path("", include("apps.registry.api.urls")),
 ]

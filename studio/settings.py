@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "apps.automl",
     "apps.experiments",
     "apps.tuning",
+    "apps.registry",
 ]
 
 MIDDLEWARE = [
@@ -333,6 +334,10 @@ SPECTACULAR_SETTINGS = {
         "InsightsProblemTypeEnum": "apps.insights.models.ProblemType",
         "TrainingProblemTypeEnum": "apps.training.models.ProblemType",
         "TrainingKindEnum": "apps.training.models.TrainingKind",
+        "ModelApprovalStatusEnum": "apps.registry.models.ApprovalStatus",
+        "ModelCardStatusEnum": "apps.registry.models.CardStatus",
+        "ModelVersionSourceEnum": "apps.registry.models.VersionSource",
+        "SourceEnum": "apps.experiments.models.RunSource",
     },
 }
 

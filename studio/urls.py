@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("apps.automl.urls")),
     path("", include("apps.experiments.urls")),
     path("", include("apps.tuning.urls")),
+    path("", include("apps.registry.urls")),
     path("", include("apps.core.urls")),
     path("", include("apps.core.jobs_urls")),
     path("api/v1/", include("studio.api_urls")),

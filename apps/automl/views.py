@@ -191,6 +191,7 @@ def _detail_context(request: HttpRequest, automl: AutoMLJob) -> dict[str, Any]:
         "leaderboard": automl.leaderboard,
         "algorithm_labels": {name: algorithm.label for name, algorithm in ALGORITHMS.items()},
         "can_run": can(user=request.user, project=automl.project, activity=Activity.RUN_JOBS),
+        "can_register": can(user=request.user, project=automl.project, activity=Activity.MANAGE_MODELS),
     }
     if automl.leaderboard:
         context["progress_chart"] = charts.leaderboard_figure(automl.leaderboard, metric)

@@ -27,7 +27,7 @@ AREAS: list[Area] = [
          "training:list"),
     Area("experiments", "Experiments", True, "Experiment tracking and side-by-side comparison of runs.",
          "experiments:list"),
-    Area("models", "Models", False, "A model registry with approval, model cards and a model dashboard."),
+    Area("models", "Models", True, "A model registry with approval, model cards and a model dashboard.", "registry:list"),
     Area("endpoints", "Endpoints", False,
          "Real-time, serverless, asynchronous, batch and multi-model endpoints with data capture."),
     Area("monitoring", "Monitoring", False, "Drift and quality monitors with charts and alerts; bias and SHAP."),

@@ -22,7 +22,7 @@ def switch_project(request: HttpRequest) -> HttpResponse:
     return redirect("datasets:list", project=project.slug)
 
 
-PROJECT_AREAS = {"datasets:list", "training:list", "experiments:list"}  # area pages under /p/<project>/
+PROJECT_AREAS = {"datasets:list", "training:list", "experiments:list", "registry:list"}  # area pages under /p/<project>/
 
 
 @project_view(Activity.VIEW)

@@ -189,6 +189,7 @@ def _detail_context(request: HttpRequest, training: TrainingJob) -> dict[str, An
         "algorithm": algorithm, "curves": charts.learning_curves(points),
         "can_run": can(user=request.user, project=training.project, activity=Activity.RUN_JOBS),
         "hyperparameters": sorted(training.hyperparameters.items()),
+        "can_register": can(user=request.user, project=training.project, activity=Activity.MANAGE_MODELS),
     }
     if training.is_script:
         # A script's metrics are whatever its regexes read, so every metric is a curve over its occurrences.

@@ -112,6 +112,20 @@ def _autofill(model: type[models.Model], world: World) -> models.Model:
     return model.objects.create(**values)
 
 
+def _model_card(world: World):
+    """A model version with its card and a model file of its own (a dataset delete must not take it away)."""
+    if "registry.ModelCard" not in world.made:
+        from apps.registry.models import ModelCard, ModelVersion
+
+        model_file = artifact_put_bytes(data=b'{"learner": {}}', project=world.project, name="model.json",
+                                        media_type="application/json", kind="model", user=world.users["admin"])
+        version = ModelVersion.objects.create(group=world.instance("registry.ModelGroup"), number=1,
+                                              artifact=model_file, format="xgboost-json", source="upload")
+        world.made["registry.ModelVersion"] = version
+        world.made["registry.ModelCard"] = ModelCard.objects.create(version=version)
+    return world.made["registry.ModelCard"]
+
+
 # URL keyword → (scope, value). Scope "project": the value belongs to the project, so non-members get 404;
 # "own": the visitor's own object; "global": not tied to a project.
 Getter = Callable[[World, str], Any]
@@ -136,6 +150,9 @@ KWARGS: dict[str, tuple[str, Getter]] = {
     "run_id": ("project", lambda w, v: w.instance("experiments.Run").id),
     "key": ("project", lambda w, v: "loss"),
     "tuning_job_id": ("project", lambda w, v: w.instance("tuning.TuningJob").id),
+    "group_id": ("project", lambda w, v: w.instance("registry.ModelGroup").id),
+    "version_id": ("project", lambda w, v: _model_card(w).version_id),
+    "alias": ("project", lambda w, v: _model_card(w) and w.instance("registry.ModelAlias").name),
 }
 # DRF detail routes (pk, uuid, slug...) are filled by the viewset's model.
 MODEL_LOOKUPS: dict[str, tuple[str, Getter]] = {
@@ -155,6 +172,9 @@ MODEL_LOOKUPS: dict[str, tuple[str, Getter]] = {
     "experiments.Experiment": ("project", lambda w, v: w.instance("experiments.Experiment").id),
     "experiments.Run": ("project", lambda w, v: w.instance("experiments.Run").id),
     "tuning.TuningJob": ("project", lambda w, v: w.instance("tuning.TuningJob").id),
+    "registry.ModelGroup": ("project", lambda w, v: w.instance("registry.ModelGroup").id),
+    "registry.ModelVersion": ("project", lambda w, v: _model_card(w).version_id),
+    "registry.ModelCard": ("project", lambda w, v: _model_card(w).id),
 }
 
 

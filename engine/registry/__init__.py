@@ -1,0 +1,2 @@
+"""The model registry's engine: which uploaded model files the studio accepts and what they say about
+themselves. Pure Python; nothing here unpickles anything."""
