@@ -57,13 +57,26 @@ def endpoint_config(bundles: dict[str, Path], **overrides) -> dict:
     return config
 
 
-def client_for(config: dict) -> httpx.AsyncClient:
-    app = EndpointApp(config_parse(config))
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://endpoint",
-                             headers={"Authorization": f"Bearer {TOKEN}"})
-
-
 def write_config(folder: Path, config: dict) -> Path:
     path = folder / "endpoint.json"
     path.write_text(json.dumps(config))
     return path
+
+
+def call(app: EndpointApp, method: str, path: str, *, token: str | None = TOKEN, **kwargs) -> httpx.Response:
+    """One request to the ASGI app, in-process."""
+    import asyncio
+
+    headers = dict(kwargs.pop("headers", {}) or {})
+    if token is not None:
+        headers.setdefault("Authorization", f"Bearer {token}")
+
+    async def send() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://endpoint") as client:
+            return await client.request(method, path, headers=headers, **kwargs)
+
+    return asyncio.run(send())
+
+
+def app_for(config: dict) -> EndpointApp:
+    return EndpointApp(config_parse(config))
