@@ -1,4 +1,4 @@
-"""Run one endpoint's model server: `python -m engine.serving CONFIG --port 8080 --processes 2`.
+"""Run one endpoint's model server: `python -m engine.serving.server CONFIG --port 8080 --processes 2`.
 
 One process is a single uvicorn server: the fewest moving parts and the fastest start (what a serverless
 endpoint wants). More processes (or `--scalable`) run uvicorn's process manager: its parent binds the port once,
@@ -24,7 +24,7 @@ CONFIG_ERROR_EXIT = 2
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m engine.serving", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m engine.serving.server", description=__doc__.splitlines()[0])
     parser.add_argument("config", help="the endpoint's configuration (JSON)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
@@ -60,3 +60,7 @@ def main(argv: list[str] | None = None) -> int:
                                    workers=max(1, args.processes), **options)  # type: ignore[arg-type]
     Multiprocess(server_config, sockets=[server_config.bind_socket()]).run()
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,6 +1,6 @@
 """Start, watch, restart and stop the model server of one endpoint, without Django.
 
-`EndpointProcess` runs `python -m engine.serving CONFIG` as a child in its own process group, waits for
+`EndpointProcess` runs `python -m engine.serving.server CONFIG` as a child in its own process group, waits for
 `GET /ping`, restarts the server when it dies (with a growing pause, and not at all when it could not start:
 a tampered model or a bad configuration gives the same failure every time), scales it with SIGTTIN/SIGTTOU,
 stops it, and reports its state.
@@ -93,7 +93,7 @@ class EndpointProcess:
             self.wait_ready()
 
     def _spawn(self) -> None:
-        command = [self.python, "-m", "engine.serving", str(self.config_path), "--host", self.host,
+        command = [self.python, "-m", "engine.serving.server", str(self.config_path), "--host", self.host,
                    "--port", str(self.port), "--processes", str(self.processes)]
         if self.scalable:
             command.append("--scalable")
