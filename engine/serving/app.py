@@ -33,6 +33,7 @@ import pandas as pd
 
 from engine.training.errors import TrainingError
 from engine.training.metrics import CLASSIFICATION, REGRESSION
+from engine.training.model import EnsembleEstimator, TrainedModel, predict_proba
 
 from .capture import DataCapture
 from .config import EndpointConfig, VariantConfig, config_load
@@ -67,17 +68,33 @@ def dumps(data: Any) -> bytes:
 
 
 def predictions_document(model: LoadedModel, frame: pd.DataFrame) -> dict[str, Any]:
-    """The model's answer for the rows of `frame`, in the response's shape."""
+    """The model's answer for the rows of `frame`, in the response's shape: what `predict_frame` gives, built
+    straight from the estimator's arrays for the common single-model classifiers and regressors (a DataFrame
+    of results costs more than the prediction of one row)."""
     trained = model.model
     try:
-        out = trained.predict_frame(frame)
+        if isinstance(trained.estimator, EnsembleEstimator) or trained.problem_type not in (*CLASSIFICATION,
+                                                                                             REGRESSION):
+            return _from_frame(trained, trained.predict_frame(frame))
+        x = trained.features(frame)  # the fitted flow's per-row steps, then the feature plan
     except TrainingError as error:
         raise ServingError(400, error.message, error.field) from None
+    if trained.problem_type == REGRESSION:
+        return {"predictions": np.asarray(trained.estimator.predict(x), dtype="float64").tolist()}
+    proba = predict_proba(trained.estimator, x)
+    codes = np.argmax(proba, axis=1) if proba is not None else np.asarray(trained.estimator.predict(x), int)
+    document: dict[str, Any] = {"predictions": np.asarray(trained.classes, dtype=object)[codes].tolist()}
+    if proba is not None:
+        document["probabilities"] = [dict(zip(trained.classes, row, strict=True)) for row in proba.tolist()]
+    return document
+
+
+def _from_frame(trained: TrainedModel, out: pd.DataFrame) -> dict[str, Any]:
     if trained.problem_type in CLASSIFICATION:
         document: dict[str, Any] = {"predictions": out["prediction"].tolist()}
         columns = [f"probability_{label}" for label in trained.classes]
         if all(column in out.columns for column in columns):
-            matrix = out[columns].to_numpy(dtype="float64")
+            matrix = np.column_stack([out[column].to_numpy(dtype="float64") for column in columns])
             document["probabilities"] = [dict(zip(trained.classes, row, strict=True)) for row in matrix.tolist()]
         return document
     if trained.problem_type == REGRESSION:

@@ -249,3 +249,33 @@ def test_a_model_changed_inside_with_a_matching_file_hash_is_still_refused(bundl
     config["variants"][0].update(model=str(path), sha256=sha256(path))
     with pytest.raises(EndpointConfigError, match="checksum"):
         app_for(config)
+
+
+@pytest.mark.parametrize("name", ["xgb", "forest", "linear", "kmeans"])
+def test_the_answer_is_what_predict_frame_gives(bundles, penguins, cancer, tmp_path, name) -> None:
+    from engine.training import TrainingSpec, bundle_bytes, bundle_load, train
+
+    if name == "kmeans":
+        path = tmp_path / "kmeans.zip"
+        path.write_bytes(bundle_bytes(train(penguins.drop(columns="species"), TrainingSpec("kmeans", None, {"n_clusters": 3}))
+                                      .model))
+    else:
+        path = bundles[name]
+    model = bundle_load(path.read_bytes())
+    source = cancer if name == "xgb" else penguins.dropna() if name == "linear" else penguins
+    frame = source[[entry["name"] for entry in model.signature]].head(5)
+    rows = json.loads(frame.to_json(orient="records"))
+    app = app_for(endpoint_config(bundles, variants=[{"name": "v", "model": str(path), "sha256": sha256(path)}]))
+    response = call(app, "POST", "/invocations", json=rows)
+    assert response.status_code == 200, response.text
+    expected = model.predict_frame(frame)
+    body = response.json()
+    if name == "kmeans":
+        assert body["predictions"] == expected.to_dict(orient="records")
+    elif name == "linear":
+        assert body["predictions"] == pytest.approx(expected["prediction"].tolist())
+    else:
+        assert body["predictions"] == expected["prediction"].tolist()
+        for label in model.classes:
+            assert [row[label] for row in body["probabilities"]] == pytest.approx(
+                expected[f"probability_{label}"].tolist())
