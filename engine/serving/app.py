@@ -19,6 +19,7 @@ they never add to the caller's latency.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -157,6 +158,10 @@ class EndpointApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                # The models and libraries stay for the life of the process: keeping them out of the garbage
+                # collector's scans removes its longest pauses from the requests' tail latency.
+                gc.collect()
+                gc.freeze()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self.capture is not None:

@@ -68,7 +68,11 @@ class EndpointProcess:
         self.startup_timeout = startup_timeout
         self.python = python
         self.environment = dict(environment or {})
-        self.log_path = log_path or Path(tempfile.mkstemp(prefix="endpoint-", suffix=".log")[1])
+        if log_path is None:
+            descriptor, name = tempfile.mkstemp(prefix="endpoint-", suffix=".log")
+            os.close(descriptor)
+            log_path = Path(name)
+        self.log_path = log_path
         self.state = STOPPED
         self.restarts = 0
         self.last_error = ""
