@@ -141,6 +141,7 @@ def latency(model: dict[str, Any], port: int, rounds: int, per_round: int) -> di
     return {"requests": len(http_ms), "http_p50_ms": round(http_p50, 3), "http_p99_ms": round(http_p99, 3),
             "in_process_p50_ms": round(local_p50, 3), "in_process_p99_ms": round(local_p99, 3),
             "p50_over_in_process": round(http_p50 / local_p50, 2), "p99_over_p50": round(http_p99 / http_p50, 2),
+            "in_process_p99_over_p50": round(local_p99 / local_p50, 2),  # the machine's own jitter
             # The server's own predict step (features, estimator, answer document) on a DataFrame of the row,
             # in this process: what the server adds on top of it is HTTP, JSON and the input checks.
             "in_process_server_steps_p50_ms": round(statistics.median(steps_ms), 3),

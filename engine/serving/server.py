@@ -50,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"endpoint not started: {error.message}", file=sys.stderr, flush=True)
         return CONFIG_ERROR_EXIT
     options = {"host": args.host, "port": args.port, "log_level": args.log_level, "access_log": False,
-               "lifespan": "on", "timeout_graceful_shutdown": 10}
+               "lifespan": "on", "timeout_graceful_shutdown": 10,
+               # Clients and load balancers keep connections open between calls; 5 s (the default) is short.
+               "timeout_keep_alive": 75}
     if args.processes == 1 and not args.scalable:
         uvicorn.run(app, **options)  # type: ignore[arg-type]
         return 0
