@@ -245,16 +245,16 @@ class EndpointApp:
             model = self._model(variant, headers)
             frame = self._frame(model, body, content_type)
             model_started = time.perf_counter()
-            try:
-                document = predictions_document(model, frame)
-            except ServingError:
-                raise
-            except Exception:  # the model itself failed: log it, tell the caller without a traceback
-                logger.exception("Variant %s of endpoint %s failed on a request", variant, self.config.name)
-                raise ServingError(500, "The model failed on this input; the error is in the endpoint's log.")
+            document = predictions_document(model, frame)
             model_ms = (time.perf_counter() - model_started) * 1000
             answer = dumps({**document, "variant": variant, "inference_id": inference_id})
-        except ServingError as error:
+        except ClientGone:
+            raise
+        except Exception as failure:  # every failure becomes an answer, never a traceback
+            error = failure if isinstance(failure, ServingError) else ServingError(
+                500, "The model failed on this input; the error is in the endpoint's log.")
+            if error.status >= 500:
+                logger.exception("Variant %s of endpoint %s failed on a request", variant, self.config.name)
             await _respond(send, error.status, _error_body(error), answer_headers + _error_headers(error))
             self.metrics.record(variant, error.status, (time.perf_counter() - started) * 1000)
             return
@@ -262,12 +262,22 @@ class EndpointApp:
         self.metrics.record(variant, 200, (time.perf_counter() - started) * 1000, model_ms)
         # The caller has its answer; what follows costs it nothing.
         sampled = self.capture is not None and self.capture.sampled()
-        if self.capture is not None and sampled:
-            self.capture.write(variant=variant, request_body=body, request_type=content_type, response_body=answer,
-                               response_type=JSON_TYPE, inference_id=inference_id)
+        if sampled:
+            self._capture(variant, body, content_type, answer, inference_id)
         if self.config.shadow is not None:
             self._shadow(body, content_type, inference_id, sampled)
-        self.metrics.save()
+        try:
+            self.metrics.save()
+        except OSError as error:
+            logger.warning("Endpoint %s could not save its metrics: %s", self.config.name, error)
+
+    def _capture(self, variant: str, body: bytes, content_type: str, answer: bytes, inference_id: str) -> None:
+        assert self.capture is not None
+        try:
+            self.capture.write(variant=variant, request_body=body, request_type=content_type, response_body=answer,
+                               response_type=JSON_TYPE, inference_id=inference_id)
+        except OSError as error:  # a full or unwritable disk loses captures, never answers
+            logger.warning("Endpoint %s could not write captured data: %s", self.config.name, error)
 
     def _shadow(self, body: bytes, content_type: str, inference_id: str, sampled: bool) -> None:
         assert self.config.shadow is not None
@@ -286,9 +296,8 @@ class EndpointApp:
             answer, status = b'{"error":"the shadow model failed"}', 500
         self.metrics.record(name, status, (time.perf_counter() - started) * 1000)
         logger.info("shadow %s inference %s answered %s: %s", name, inference_id, status, answer[:2000].decode())
-        if self.capture is not None and sampled:
-            self.capture.write(variant=name, request_body=body, request_type=content_type, response_body=answer,
-                               response_type=JSON_TYPE, inference_id=inference_id)
+        if sampled:
+            self._capture(name, body, content_type, answer, inference_id)
 
 
 def _error_body(error: ServingError) -> bytes:

@@ -279,3 +279,25 @@ def test_the_answer_is_what_predict_frame_gives(bundles, penguins, cancer, tmp_p
         for label in model.classes:
             assert [row[label] for row in body["probabilities"]] == pytest.approx(
                 expected[f"probability_{label}"].tolist())
+
+
+def test_a_failing_model_is_a_500_without_a_traceback(bundles, row, caplog) -> None:
+    app = app_for(endpoint_config(bundles))
+
+    def broken(x):
+        raise RuntimeError("internal detail /srv/secret/path")
+
+    app.models["xgb"].model.estimator.predict_proba = broken
+    with caplog.at_level("ERROR", logger="engine.serving"):
+        response = call(app, "POST", "/invocations", json=row)
+    body = _error(response, 500)
+    assert "secret" not in response.text and "endpoint's log" in body["error"]
+    assert any("failed on a request" in record.getMessage() for record in caplog.records)
+    assert call(app, "GET", "/metrics").json()["variants"]["xgb"]["server_errors"] == 1
+
+
+def test_an_unwritable_capture_directory_loses_captures_not_answers(bundles, row, tmp_path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the capture directory should be")
+    app = app_for(endpoint_config(bundles, capture={"percentage": 100, "directory": str(blocked)}))
+    assert call(app, "POST", "/invocations", json=row).status_code == 200
