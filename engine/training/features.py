@@ -42,7 +42,12 @@ def _numbers(series: pd.Series, kind: str) -> np.ndarray:
         stamps = pd.to_datetime(series, errors="coerce", utc=True)
         seconds = (stamps - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds()
         return seconds.to_numpy(dtype="float64", na_value=np.nan)
-    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "fiu":
+        # Already numbers: skipping the parse matters when a prediction is one row and the per-column cost
+        # is most of the model's time.
+        values = series.to_numpy(dtype="float64")
+    else:
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     return np.where(np.isfinite(values), values, np.nan)
 
 
